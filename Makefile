@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up .venv and train the built-in default recipe (digits)
+#   make test   set up .venv with dev tools and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# Real MNIST / Fashion-MNIST for the tests that train on it (see README, "Data").
+GANNET_DATA ?= $(abspath ../shared/data)
+export GANNET_DATA
+
+.PHONY: demo test install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/gannet train digits --out runs/digits-demo --overwrite
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

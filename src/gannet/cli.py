@@ -1,0 +1,233 @@
+"""The ``gannet`` command: train, sample, recipes, data download."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gannet.config import (
+    ConfigError,
+    apply_overrides,
+    flatten,
+    load_config,
+    read_config_source,
+    recipe_names,
+    validate,
+)
+
+# Keys that may change when a run is resumed: they do not change what is trained.
+RESUMABLE_KEYS = {
+    "description", "device", "data.root", "train.steps", "train.log_every", "train.sample_every",
+    "train.checkpoint_every", "train.progress", "train.tensorboard", "monitor.every",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"train": cmd_train, "sample": cmd_sample, "recipes": cmd_recipes, "data": cmd_data}
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
+        print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"error: unknown command '{argv[0]}'", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    from gannet.checkpoint import CheckpointError
+    from gannet.data import DataError
+    from gannet.data.download import DownloadError
+
+    try:
+        return commands[argv[0]](argv[1:])
+    except (ConfigError, DataError, CheckpointError, DownloadError, UsageError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+USAGE = """usage: gannet COMMAND ...
+
+commands:
+  train CONFIG [KEY=VALUE ...] [--out DIR] [--resume] [--overwrite]
+                       train a GAN; CONFIG is a YAML file or a recipe name
+  sample RUN_OR_CHECKPOINT -n N --out FILE
+                       write N samples as a PNG grid (.png) or an array (.npy)
+  recipes              list the bundled recipes
+  data download mnist|fashion-mnist [--root DIR]
+                       fetch the standard IDX files, verified
+
+`gannet COMMAND --help` tells more."""
+
+
+class UsageError(ValueError):
+    pass
+
+
+# ------------------------------------------------------------------------------------------------
+# train
+
+
+def cmd_train(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet train", description="Train a GAN.")
+    parser.add_argument("config", help="YAML file or recipe name (see `gannet recipes`)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config key, e.g. train.steps=2000")
+    parser.add_argument("--out", help="run folder (default: runs/<config>-<date>-<time>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start afresh")
+    args = parser.parse_intermixed_args(argv)
+
+    from gannet.train.run_dir import RunDir
+
+    cfg = load_config(args.config, args.overrides)
+    if args.resume:
+        if not args.out:
+            raise UsageError("--resume needs --out DIR, the run folder to continue")
+        run = RunDir(Path(args.out))
+        _check_resumable(run, cfg, args)
+    else:
+        out = args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run = RunDir(Path(out))
+        if run.has_run():
+            if not args.overwrite:
+                raise UsageError(
+                    f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
+                    f"or choose another --out"
+                )
+            shutil.rmtree(run.root)
+        run.root.mkdir(parents=True, exist_ok=True)
+    return _train(cfg, run, args)
+
+
+def _check_resumable(run, cfg, args) -> None:
+    from gannet.checkpoint import load_checkpoint
+
+    if not run.last.exists():
+        raise UsageError(f"{run.root}: no checkpoint to resume (expected {run.last})")
+    state = load_checkpoint(run.last)
+    saved = flatten(validate(state["config"], f"config saved in {run.last}").to_dict())
+    given = flatten(cfg.to_dict())
+    changed = [k for k in given if given[k] != saved.get(k) and k not in RESUMABLE_KEYS]
+    if changed:
+        lines = "\n  ".join(f"{k}: run has {saved.get(k)!r}, given {given[k]!r}" for k in changed)
+        raise UsageError(
+            f"the config differs from the run in {run.root} in keys that change what is trained:\n  {lines}\n"
+            f"Resume with the run's own config: gannet train {run.config} --out {run.root} --resume "
+            f"[train.steps=N]"
+        )
+    if cfg.train.steps < state["step"]:
+        raise UsageError(f"train.steps={cfg.train.steps} is below the run's step {state['step']}; nothing to do")
+
+
+def _train(cfg, run, args) -> int:
+    from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
+
+    trainer = Trainer(cfg, run.root, resume=args.resume)
+    start = trainer.step
+    print(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
+          f"on {trainer.device}, steps {start}..{cfg.train.steps}; run folder {run.root}", file=sys.stderr)
+    try:
+        record = trainer.run()
+    except TrainingInterrupted as err:
+        print(f"gannet: {err}\nresume with: gannet train {run.config} --out {run.root} --resume", file=sys.stderr)
+        return 130
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{k}={record[k]:.4g}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in record)
+    print(f"gannet: done at step {trainer.step} ({summary}).\n"
+          f"  samples:     {run.samples}/\n  metrics:     {run.metrics}\n"
+          f"  checkpoints: {run.last.parent}/\n  sample more: gannet sample {run.root} -n 64 --out samples.png",
+          file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# sample
+
+
+def cmd_sample(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet sample", description="Draw samples from a trained generator.")
+    parser.add_argument("source", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .pt checkpoint")
+    parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    parser.add_argument("--out", required=True, help="output file: .png (grid or plot) or .npy (array)")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
+                        "(default: best by validation when the run has one, else last)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    args = parser.parse_args(argv)
+    if args.n <= 0:
+        raise UsageError(f"-n must be a positive number of samples, got {args.n}")
+    out = Path(args.out)
+    if out.suffix not in (".png", ".npy"):
+        raise UsageError(f"--out {out}: the file name must end in .png or .npy")
+
+    from gannet.checkpoint import load_checkpoint
+    from gannet.images import save_image_grid, save_points_plot
+    from gannet.io import atomic_write
+    from gannet.train.run_dir import RunDir
+    from gannet.train.trainer import generated_samples
+
+    path = _checkpoint_path(Path(args.source), args.checkpoint, RunDir)
+    state = load_checkpoint(path)
+    samples = generated_samples(state, args.n, seed=args.seed, device=args.device)
+    if out.suffix == ".npy":
+        atomic_write(out, lambda f: np.save(f, samples))
+    elif state["data_kind"] == "image":
+        save_image_grid(samples, out)
+    else:
+        save_points_plot(samples, out, title=f"{args.n} samples, step {state['step']}")
+    print(f"gannet: wrote {args.n} samples to {out} from {path} (step {state['step']})", file=sys.stderr)
+    return 0
+
+
+def _checkpoint_path(source: Path, which: str | None, RunDir) -> Path:
+    if source.is_dir():
+        run = RunDir(source)
+        if which == "best" and not run.best.exists():
+            raise UsageError(f"{source}: the run has no best checkpoint (no validation estimate was made)")
+        if which == "last" or (which is None and not run.best.exists()):
+            return run.last
+        return run.best
+    if not source.exists():
+        raise UsageError(f"{source}: no such run folder or checkpoint")
+    return source
+
+
+# ------------------------------------------------------------------------------------------------
+# recipes, data
+
+
+def cmd_recipes(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="gannet recipes", description="List the bundled recipes.").parse_args(argv)
+    names = recipe_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        raw, _ = read_config_source(name)
+        print(f"{name:<{width}}  {raw.get('description', '')}")
+    return 0
+
+
+def cmd_data(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet data", description="Dataset tools.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    dl = sub.add_parser("download", help="fetch MNIST or Fashion-MNIST IDX files, verified")
+    dl.add_argument("name", choices=["mnist", "fashion-mnist"])
+    dl.add_argument("--root", help="folder to write into (default: $GANNET_DATA/<name> or ~/.cache/gannet/data/<name>)")
+    dl.add_argument("--mirror", action="append", help="base URL to fetch from instead of the public mirrors "
+                    "(repeatable)")
+    dl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each mirror (default 10)")
+    args = parser.parse_args(argv)
+
+    from gannet.data import default_root
+    from gannet.data.download import download
+
+    root = Path(args.root) if args.root else default_root(args.name)
+    download(args.name, root, mirrors=args.mirror, timeout=args.timeout,
+             log=lambda msg: print(msg, file=sys.stderr))
+    print(f"gannet: {args.name} is ready in {root} (use data.root={root})", file=sys.stderr)
+    return 0
+
+
+__all__ = ["main", "apply_overrides"]

@@ -1,0 +1,51 @@
+"""Minibatches in pylearn2's 'shuffled_sequential' order: a fresh permutation each epoch, taken in order.
+
+The data stay resident on the training device; a batch is an index into them. The position in the
+epoch, the current permutation and the generator state are saved in checkpoints, so a resumed run
+draws exactly the batches the uninterrupted run would have drawn. A final partial batch is dropped.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class ShuffledBatches:
+    def __init__(self, data: torch.Tensor, batch_size: int, seed: int):
+        if len(data) < batch_size:
+            raise ValueError(f"train.batch_size={batch_size} is larger than the {len(data)} training examples")
+        self.data = data
+        self.batch_size = batch_size
+        self.batches_per_epoch = len(data) // batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.epoch = 0  # epochs started; the current batch belongs to epoch `epoch` (1-based)
+        self.position = self.batches_per_epoch
+        self.permutation = torch.empty(0, dtype=torch.long)
+
+    def next_epoch_if_done(self) -> None:
+        """Start a new epoch if the current one is used up (so that ``epoch`` names the next batch's epoch)."""
+        if self.position >= self.batches_per_epoch:
+            self.permutation = torch.randperm(len(self.data), generator=self.generator)
+            self.position = 0
+            self.epoch += 1
+
+    def next(self) -> torch.Tensor:
+        self.next_epoch_if_done()
+        start = self.position * self.batch_size
+        index = self.permutation[start : start + self.batch_size].to(self.data.device, non_blocking=True)
+        self.position += 1
+        return self.data.index_select(0, index)
+
+    def state_dict(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "position": self.position,
+            "permutation": self.permutation.clone(),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        self.permutation = state["permutation"].cpu().clone()
+        self.generator.set_state(state["generator"].cpu())

@@ -1,0 +1,38 @@
+"""Networks, built from a config by :func:`build_generator` and :func:`build_discriminator`."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gannet.config import Config
+from gannet.models.layers import init_uniform_
+from gannet.models.mlp import MLPDiscriminator, MLPGenerator
+
+
+def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPGenerator:
+    g = cfg.generator
+    torch.manual_seed(seed)  # PyTorch's default init, when init_range is null
+    net = MLPGenerator(cfg.noise.dim, g.hidden, data_shape, g.output)
+    if g.init_range is not None:
+        init_uniform_(net, g.init_range, torch.Generator().manual_seed(seed))
+    return net
+
+
+def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPDiscriminator:
+    d = cfg.discriminator
+    torch.manual_seed(seed)
+    activation = "maxout" if d.arch == "maxout" else "leaky_relu"
+    net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input, d.keep_hidden)
+    if d.init_range is not None:
+        init_uniform_(net, d.init_range, torch.Generator().manual_seed(seed))
+    return net
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+__all__ = ["MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters"]

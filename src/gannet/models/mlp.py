@@ -1,0 +1,87 @@
+"""The fully connected networks of Goodfellow et al. (2014), paper-spec section 1.
+
+Generator: z -> [Linear -> ReLU] x len(hidden) -> Linear -> sigmoid (or identity), reshaped to the
+data shape. Discriminator: dropout on the input of every layer, maxout (or ReLU-family) hidden layers,
+one output logit a with D(x) = sigmoid(a); callers work with logits (see :mod:`gannet.losses`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from gannet.models.layers import dropout, maxout
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, noise_dim: int, hidden: list[int], data_shape: tuple[int, ...], output: str = "sigmoid"):
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+        sizes = [noise_dim, *hidden]
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        self.hidden = nn.Sequential(*layers)
+        self.out = nn.Linear(sizes[-1], math.prod(self.data_shape))
+        self.output = output
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.out(self.hidden(z))
+        if self.output == "sigmoid":
+            x = torch.sigmoid(x)
+        return x.view(len(z), *self.data_shape)
+
+    @torch.no_grad()
+    def set_output_bias_from_marginals(self, train: torch.Tensor, eps: float = 1e-7) -> None:
+        """pylearn2 ``init_sigmoid_bias_from_marginals``: b = logit(clip(mean pixel, eps, 1 - eps))."""
+        mean = train.reshape(len(train), -1).double().mean(0).clamp(eps, 1 - eps)
+        self.out.bias.copy_(torch.log(mean) - torch.log1p(-mean))
+
+
+class MLPDiscriminator(nn.Module):
+    """Dropout -> Linear -> activation, per hidden layer, then dropout -> Linear -> one logit.
+
+    With ``activation='maxout'`` each hidden layer is a Linear of ``units * pieces`` outputs pooled
+    by :func:`maxout`: the paper's 240x5, 240x5 maxout discriminator. Dropout keep probabilities are
+    ``keep_input`` on pixels and ``keep_hidden`` on every later layer's input (0.8 and 0.5 in the paper).
+    Real and fake batches, or the two halves of one concatenated batch, get independent masks.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: list[int],
+        activation: str = "maxout",
+        pieces: int = 5,
+        keep_input: float = 0.8,
+        keep_hidden: float = 0.5,
+    ):
+        super().__init__()
+        self.activation = activation
+        self.pieces = pieces if activation == "maxout" else 1
+        self.keep = [keep_input] + [keep_hidden] * len(hidden)
+        self.layers = nn.ModuleList()
+        fan_in = in_dim
+        for units in hidden:
+            self.layers.append(nn.Linear(fan_in, units * self.pieces))
+            fan_in = units
+        self.out = nn.Linear(fan_in, 1)
+        self.dropout_generator: torch.Generator | None = None
+
+    def _activate(self, x: torch.Tensor) -> torch.Tensor:
+        if self.activation == "maxout":
+            return maxout(x, self.pieces)
+        return torch.nn.functional.leaky_relu(x, 0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the logits a(x), shape (N,); dropout is active only in training mode."""
+        h = x.reshape(len(x), -1)
+        for layer, keep in zip(self.layers, self.keep):
+            if self.training:
+                h = dropout(h, keep, self.dropout_generator)
+            h = self._activate(layer(h))
+        if self.training:
+            h = dropout(h, self.keep[-1], self.dropout_generator)
+        return self.out(h).squeeze(1)

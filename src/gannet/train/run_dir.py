@@ -1,0 +1,102 @@
+"""The run folder: where a run's config, metrics, samples, TensorBoard events and checkpoints live.
+
+    <out>/config.yaml             the resolved config
+    <out>/metrics.jsonl           one JSON record per logging interval and per validation estimate
+    <out>/tensorboard/            TensorBoard events (``tensorboard --logdir <out>``)
+    <out>/samples/step_NNNNNNN.png  samples from a fixed noise batch
+    <out>/checkpoints/last.pt     the latest checkpoint; best.pt: best by validation estimate
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gannet.io import atomic_write_text
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def last(self) -> Path:
+        return self.root / "checkpoints" / "last.pt"
+
+    @property
+    def best(self) -> Path:
+        return self.root / "checkpoints" / "best.pt"
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples / f"step_{step:07d}.png"
+
+    def has_run(self) -> bool:
+        return self.last.exists() or self.metrics.exists()
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Every complete record of a metrics.jsonl (a half-written last line from a killed run is skipped)."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+class MetricsLog:
+    """Appends JSON records to metrics.jsonl and mirrors the numbers to TensorBoard."""
+
+    def __init__(self, run: RunDir, resume_step: int | None, tensorboard: bool):
+        self.path = run.metrics
+        if resume_step is None:
+            atomic_write_text(self.path, "")
+        else:  # drop what a killed run logged after its last checkpoint
+            kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
+            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
+        self.file = open(self.path, "a", encoding="utf-8")
+        self.writer = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            purge = None if resume_step is None else resume_step + 1
+            self.writer = SummaryWriter(log_dir=str(run.tensorboard), purge_step=purge)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(json.dumps(record) + "\n")
+        self.file.flush()
+        if self.writer is not None:
+            step = record["step"]
+            for key, value in record.items():
+                if key not in ("step", "epoch") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.writer.add_scalar(key, value, step)
+
+    def add_image(self, tag: str, array, step: int) -> None:
+        if self.writer is not None:
+            self.writer.add_image(tag, array, step, dataformats="HW" if array.ndim == 2 else "HWC")
+
+    def close(self) -> None:
+        self.file.close()
+        if self.writer is not None:
+            self.writer.close()

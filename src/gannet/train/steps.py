@@ -1,0 +1,100 @@
+"""One training iteration, in the two schemes the config offers (``train.update``).
+
+``alternating`` is the paper's Algorithm 1: k discriminator steps, each on a fresh minibatch and fresh
+noise, then one generator step on fresh noise through the *updated* D. ``simultaneous`` is the
+authors' released code: one minibatch and one z; both gradients at the old parameters, from the same
+dropped-out fake logits; both nets updated together (paper-spec section 1).
+
+Real and fake examples go through D as one concatenated batch. D has no batch statistics, so this is
+the same function as two separate passes, and every example still gets its own dropout mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gannet.data.batches import ShuffledBatches
+from gannet.losses import discriminator_loss, value_estimate
+from gannet.noise import sample_noise
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class GAN:
+    """The two players, their optimisers and the noise source."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    prior: str
+    noise_dim: int
+    noise_generator: torch.Generator
+
+    def noise(self, n: int) -> Tensor:
+        return sample_noise(self.prior, n, self.noise_dim, self.noise_generator, self.noise_generator.device)
+
+
+def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    logits = d(torch.cat([real, fake]))
+    return logits[: len(real)], logits[len(real) :]
+
+
+def _stats(d_loss: Tensor, g_loss: Tensor, real_logits: Tensor, fake_logits: Tensor) -> dict[str, Tensor]:
+    real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
+    return {
+        "d_loss": d_loss.detach(),
+        "g_loss": g_loss.detach(),
+        "value": value_estimate(real_logits, fake_logits),
+        "d_real": torch.sigmoid(real_logits).mean(),
+        "d_fake": torch.sigmoid(fake_logits).mean(),
+    }
+
+
+def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss: Callable[[Tensor], Tensor]):
+    """Algorithm 1 of the paper, one outer iteration."""
+    G, D = gan.generator, gan.discriminator
+    for _ in range(k):
+        real = batches.next()
+        with torch.no_grad():
+            fake = G(gan.noise(len(real)))
+        real_logits, fake_logits = _discriminate(D, real, fake)
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        gan.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        gan.opt_d.step()
+
+    D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
+    g_loss = generator_loss(D(G(gan.noise(batches.batch_size))))
+    gan.opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    gan.opt_g.step()
+    D.requires_grad_(True)
+    return _stats(d_loss, g_loss, real_logits, fake_logits)
+
+
+def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss: Callable[[Tensor], Tensor]):
+    """The authors' code: both gradients from one minibatch and one z, applied together (k = 1)."""
+    G, D = gan.generator, gan.discriminator
+    real = batches.next()
+    fake = G(gan.noise(len(real)))
+    real_logits, fake_logits = _discriminate(D, real, fake)
+    d_loss = discriminator_loss(real_logits, fake_logits)
+    g_loss = generator_loss(fake_logits)  # the same dropped-out fake logits as D's loss
+
+    d_params, g_params = list(D.parameters()), list(G.parameters())
+    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    for p, grad in zip(d_params + g_params, d_grads + g_grads):
+        p.grad = grad
+    gan.opt_d.step()
+    gan.opt_g.step()
+    return _stats(d_loss, g_loss, real_logits, fake_logits)
+
+
+STEPS = {"alternating": alternating_step, "simultaneous": simultaneous_step}

@@ -1,0 +1,294 @@
+"""The training run: build everything from a config, loop over steps, log, sample, checkpoint, resume.
+
+The loop itself is :meth:`Trainer.run`; one iteration of the game is in :mod:`gannet.train.steps`.
+Every random draw comes from a generator seeded from ``config.seed`` and saved in checkpoints, so an
+interrupted and resumed run is bit-identical on CPU to one that ran straight through.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gannet.checkpoint import load_checkpoint, save_checkpoint
+from gannet.config import Config, dump_yaml
+from gannet.data import Dataset, load_dataset
+from gannet.images import image_grid, save_image_grid, save_points_plot
+from gannet.io import atomic_write_text
+from gannet.losses import GENERATOR_LOSSES
+from gannet.data.batches import ShuffledBatches
+from gannet.metrics.parzen import log_likelihood
+from gannet.models import build_discriminator, build_generator
+from gannet.noise import sample_noise
+from gannet.seeding import derive_seed
+from gannet.train.optim import make_optimizer, set_hyperparameters
+from gannet.train.run_dir import MetricsLog, RunDir
+from gannet.train.steps import GAN, STEPS
+from gannet.train.tracker import StatsTracker
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint was kept."""
+
+
+class TrainingInterrupted(RuntimeError):
+    """Ctrl-C: a checkpoint was written and the run can be resumed."""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: 'cuda' was asked for but PyTorch sees no CUDA device (use device=auto or cpu)")
+    return torch.device(name)
+
+
+@dataclass
+class Schedule:
+    """When periodic work happens, in generator steps."""
+
+    steps_per_epoch: int
+    log: int
+    sample: int
+    checkpoint: int
+    monitor: int
+
+    @classmethod
+    def from_config(cls, cfg: Config, batches_per_epoch: int) -> "Schedule":
+        batches_per_step = cfg.train.k if cfg.train.update == "alternating" else 1
+        per_epoch = max(1, batches_per_epoch // batches_per_step)
+        t = cfg.train
+        return cls(per_epoch, t.log_every, t.sample_every or per_epoch, t.checkpoint_every or per_epoch,
+                   cfg.monitor.every or per_epoch)
+
+
+class Trainer:
+    def __init__(self, cfg: Config, out: str | Path, resume: bool = False):
+        self.cfg = cfg
+        self.run_dir = RunDir(Path(out))
+        self.device = resolve_device(cfg.device)
+        self.data: Dataset = load_dataset(cfg.data, cfg.seed)
+        seed = cfg.seed
+
+        train = torch.from_numpy(self.data.train).to(self.device)
+        G = build_generator(cfg, self.data.shape, derive_seed(seed, "init-generator"))
+        D = build_discriminator(cfg, self.data.shape, derive_seed(seed, "init-discriminator"))
+        if cfg.generator.output == "sigmoid" and cfg.generator.output_bias == "marginals":
+            G.set_output_bias_from_marginals(train)
+        G.to(self.device)
+        D.to(self.device)
+        D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, "dropout"))
+        self.gan = GAN(
+            generator=G,
+            discriminator=D,
+            opt_g=make_optimizer(G.parameters(), cfg.optim),
+            opt_d=make_optimizer(D.parameters(), cfg.optim),
+            prior=cfg.noise.prior,
+            noise_dim=cfg.noise.dim,
+            noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
+        )
+        self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"))
+        self.schedule = Schedule.from_config(cfg, self.batches.batches_per_epoch)
+        self.step_fn = STEPS[cfg.train.update]
+        self.generator_loss = GENERATOR_LOSSES[cfg.loss.generator]
+        self.tracker = StatsTracker(self.device)
+
+        fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
+        n_fixed = 100 if self.data.kind == "image" else 2000
+        self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed).to(self.device)
+        monitor = cfg.monitor
+        self.valid = None
+        if monitor.enabled and self.data.valid is not None:
+            self.valid = torch.from_numpy(self.data.valid[: monitor.valid_examples]).to(self.device)
+            z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
+                             torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")))
+            self.monitor_noise = z.to(self.device)
+        self.step = 0
+        self.best_valid: float | None = None
+        if resume:
+            self._load(load_checkpoint(self.run_dir.last))
+
+    # ---------------------------------------------------------------------------------------
+    # The loop
+
+    def run(self) -> dict:
+        """Train up to ``train.steps`` generator steps; return the last logged record."""
+        cfg, schedule = self.cfg, self.schedule
+        resumed_at = self.step if self.step > 0 else None
+        atomic_write_text(self.run_dir.config, dump_yaml(cfg))
+        log = MetricsLog(self.run_dir, resumed_at, cfg.train.tensorboard)
+        bar = _progress(cfg, self.step)
+        last_record: dict = {}
+        clock, busy = time.perf_counter(), 0.0
+        examples = 0
+        stop = _StopRequest()
+        try:
+            while self.step < cfg.train.steps:
+                if stop.requested:
+                    self._check_finite()
+                    save_checkpoint(self._state(), self.run_dir.last)
+                    raise TrainingInterrupted(
+                        f"stopped by {stop.requested} at step {self.step}; checkpoint saved to {self.run_dir.last}"
+                    )
+                step = self.step + 1
+                self.batches.next_epoch_if_done()
+                epoch = self.batches.epoch
+                lr, mu = set_hyperparameters(self.gan.opt_d, cfg.optim, step, epoch)
+                set_hyperparameters(self.gan.opt_g, cfg.optim, step, epoch)
+                stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.generator_loss)
+                self.tracker.add(step, stats)
+                self.step = step
+                examples += cfg.train.batch_size * (cfg.train.k if cfg.train.update == "alternating" else 1)
+                bar.update(1)
+
+                finished = step == cfg.train.steps
+                if step % schedule.log == 0 or finished:
+                    self._check_finite()
+                    elapsed = time.perf_counter() - clock - busy
+                    last_record = {"step": step, "epoch": epoch, **self.tracker.pop_means(), "lr": lr,
+                                   "momentum": mu, "images_per_s": examples / max(elapsed, 1e-9)}
+                    log.write(last_record)
+                    bar.set_postfix(d_loss=f"{last_record['d_loss']:.3f}", g_loss=f"{last_record['g_loss']:.3f}",
+                                    refresh=False)
+                    clock, busy, examples = time.perf_counter(), 0.0, 0
+                started = time.perf_counter()
+                if self.valid is not None and (step % schedule.monitor == 0 or finished):
+                    log.write(self._validate(step, epoch))
+                if step % schedule.sample == 0 or finished:
+                    self._save_samples(step, log)
+                if step % schedule.checkpoint == 0 or finished:
+                    self._check_finite()
+                    save_checkpoint(self._state(), self.run_dir.last)
+                busy += time.perf_counter() - started
+        finally:
+            stop.restore()
+            bar.close()
+            log.close()
+        return last_record
+
+    # ---------------------------------------------------------------------------------------
+    # Periodic work
+
+    def _check_finite(self) -> None:
+        bad = self.tracker.bad_step()
+        if bad is None:
+            return
+        values = ", ".join(f"{k}={v:.4g}" for k, v in self.tracker.last_values_hint().items())
+        last = self.run_dir.last
+        kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
+        raise TrainingDiverged(
+            f"training diverged: a loss became NaN or infinite at step {bad} (epoch {self.batches.epoch}); "
+            f"interval means: {values}. Training stopped; {kept}. Likely causes: a learning rate too high for "
+            f"this model (optim.lr={self.cfg.optim.lr:g}), the saturating generator loss with a confident D "
+            f"(loss.generator={self.cfg.loss.generator}), or data outside the generator's output range. "
+            f"Try a smaller optim.lr or another seed."
+        )
+
+    @torch.no_grad()
+    def _validate(self, step: int, epoch: int) -> dict:
+        """The authors' model-selection monitor: Parzen log-likelihood of the validation set under a
+        window centred on ``monitor.parzen_samples`` generated samples, bandwidth ``monitor.parzen_sigma``."""
+        samples = self.gan.generator(self.monitor_noise)
+        ll = log_likelihood(samples, self.valid, self.cfg.monitor.parzen_sigma)
+        mean = float(ll.mean())
+        record = {"step": step, "epoch": epoch, "valid_parzen_ll": mean,
+                  "valid_parzen_se": float(ll.std() / math.sqrt(len(ll)))}
+        if math.isfinite(mean) and (self.best_valid is None or mean > self.best_valid):
+            self.best_valid = mean
+            self._check_finite()
+            save_checkpoint(self._state(), self.run_dir.best)
+            record["best"] = True
+        return record
+
+    @torch.no_grad()
+    def _save_samples(self, step: int, log: MetricsLog) -> None:
+        samples = self.gan.generator(self.fixed_noise).float().cpu().numpy()
+        path = self.run_dir.sample_path(step)
+        if self.data.kind == "image":
+            save_image_grid(samples, path, nrow=10)
+            log.add_image("samples", image_grid(samples, nrow=10), step)
+        else:
+            save_points_plot(samples, path, reference=self.data.train[:2000], title=f"step {step}")
+
+    # ---------------------------------------------------------------------------------------
+    # Checkpoint state
+
+    def _state(self) -> dict:
+        gan = self.gan
+        return {
+            "step": self.step,
+            "config": self.cfg.to_dict(),
+            "data_shape": list(self.data.shape),
+            "data_kind": self.data.kind,
+            "generator": gan.generator.state_dict(),
+            "discriminator": gan.discriminator.state_dict(),
+            "opt_g": gan.opt_g.state_dict(),
+            "opt_d": gan.opt_d.state_dict(),
+            "rng": {
+                "noise": gan.noise_generator.get_state(),
+                "dropout": gan.discriminator.dropout_generator.get_state(),
+            },
+            "batches": self.batches.state_dict(),
+            "tracker": self.tracker.state_dict(),
+            "best_valid": self.best_valid,
+        }
+
+    def _load(self, state: dict) -> None:
+        gan = self.gan
+        gan.generator.load_state_dict(state["generator"])
+        gan.discriminator.load_state_dict(state["discriminator"])
+        gan.opt_g.load_state_dict(state["opt_g"])
+        gan.opt_d.load_state_dict(state["opt_d"])
+        gan.noise_generator.set_state(state["rng"]["noise"].cpu())
+        gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+        self.batches.load_state_dict(state["batches"])
+        self.tracker.load_state_dict(state["tracker"])
+        self.best_valid = state["best_valid"]
+        self.step = int(state["step"])
+
+
+class _StopRequest:
+    """Turns the first SIGINT/SIGTERM into a request honoured between steps (a checkpoint mid-step would
+    not resume exactly); a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested: str | None = None
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _progress(cfg: Config, initial: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress else True,
+                unit="step", dynamic_ncols=True)
+
+
+def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu") -> np.ndarray:
+    """Draw ``n`` samples (N, *data_shape) from the generator stored in a checkpoint state."""
+    cfg = Config.model_validate(state["config"])
+    shape = tuple(state["data_shape"])
+    G = build_generator(cfg, shape, 0)
+    G.load_state_dict(state["generator"])
+    G.to(device).eval()
+    z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed)).to(device)
+    with torch.no_grad():
+        return torch.cat([G(chunk) for chunk in z.split(10_000)]).float().cpu().numpy()
