@@ -12,7 +12,6 @@ import numpy as np
 
 from gannet.config import (
     ConfigError,
-    apply_overrides,
     flatten,
     load_config,
     read_config_source,
@@ -229,5 +228,3 @@ def cmd_data(argv: list[str]) -> int:
     print(f"gannet: {args.name} is ready in {root} (use data.root={root})", file=sys.stderr)
     return 0
 
-
-__all__ = ["main", "apply_overrides"]

@@ -60,15 +60,15 @@ def save_points_plot(
             ax.hist(np.asarray(reference).ravel(), bins=bins, density=True, histtype="step", color="k",
                     linestyle=":", label="data")
         ax.hist(samples.ravel(), bins=bins, density=True, histtype="step", color="g", label="G(z)")
-        ax.legend(loc="upper right")
+        ax.legend(loc="best", fontsize=8)
     else:
         if reference is not None:
             ref = np.asarray(reference).reshape(len(reference), -1)
             ax.scatter(ref[:, 0], ref[:, 1], s=2, c="k", alpha=0.2, label="data")
         ax.scatter(samples[:, 0], samples[:, 1], s=2, c="g", alpha=0.6, label="G(z)")
         ax.set_aspect("equal")
-        ax.legend(loc="upper right", markerscale=4)
-    ax.set_title(title)
+        title = f"{title}  (black: data, green: G(z))" if reference is not None else title
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)

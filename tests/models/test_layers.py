@@ -1,0 +1,34 @@
+import torch
+
+from gannet.models.layers import dropout, init_uniform_, maxout
+
+
+def test_maxout_pools_consecutive_groups():
+    x = torch.tensor([[1.0, 5.0, 2.0, 0.0, -1.0, 3.0, 3.5, -2.0, 0.0, 1.0]])
+    assert maxout(x, 5).tolist() == [[5.0, 3.5]]
+    assert maxout(x, 2).tolist() == [[5.0, 2.0, 3.0, 3.5, 1.0]]
+
+
+def test_inverted_dropout_keeps_the_mean_and_drops_the_right_fraction():
+    x = torch.ones(400, 500)
+    out = dropout(x, 0.8, torch.Generator().manual_seed(0))
+    kept = (out != 0).float().mean().item()
+    assert abs(kept - 0.8) < 0.005
+    assert torch.allclose(out[out != 0], torch.tensor(1.25))
+    assert abs(out.mean().item() - 1.0) < 0.01
+    assert torch.equal(dropout(x, 1.0, None), x)
+
+
+def test_dropout_is_reproducible_from_its_generator():
+    x = torch.randn(10, 10)
+    a = dropout(x, 0.5, torch.Generator().manual_seed(1))
+    b = dropout(x, 0.5, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+
+
+def test_uniform_init_range_and_zero_bias():
+    net = torch.nn.Sequential(torch.nn.Linear(50, 40), torch.nn.ReLU(), torch.nn.Linear(40, 3))
+    init_uniform_(net, 0.05, torch.Generator().manual_seed(0))
+    w = net[0].weight
+    assert w.abs().max() <= 0.05 and w.abs().max() > 0.045 and abs(w.mean().item()) < 0.005
+    assert net[0].bias.abs().sum() == 0 and net[2].bias.abs().sum() == 0

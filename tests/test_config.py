@@ -1,0 +1,97 @@
+import pytest
+
+from gannet.config import ConfigError, apply_overrides, load_config, parse_value, recipe_names, validate
+
+
+def test_every_recipe_is_valid():
+    names = recipe_names()
+    assert {"mnist-2014", "digits", "toy-1d", "toy-ring", "toy-grid", "fashion-mnist"} <= set(names)
+    for name in names:
+        cfg = load_config(name)
+        assert cfg.description, f"recipe {name} needs a description"
+
+
+def test_mnist_2014_is_the_papers_model():
+    cfg = load_config("mnist-2014")
+    assert cfg.generator.hidden == [1200, 1200] and cfg.generator.output == "sigmoid"
+    assert cfg.generator.output_bias == "marginals" and cfg.generator.init_range == 0.05
+    d = cfg.discriminator
+    assert (d.arch, d.hidden, d.pieces, d.keep_input, d.keep_hidden, d.init_range) == (
+        "maxout", [240, 240], 5, 0.8, 0.5, 0.005)
+    assert (cfg.train.batch_size, cfg.train.k, cfg.optim.lr, cfg.optim.lr_decay) == (100, 1, 0.1, 1.000004)
+    assert (cfg.optim.momentum, cfg.optim.final_momentum, cfg.optim.momentum_saturate) == (0.5, 0.7, 250)
+    assert cfg.noise.dim == 100 and cfg.data.valid_size == 10_000
+
+
+def test_overrides_set_nested_keys_with_types():
+    cfg = load_config("mnist-2014", ["train.steps=2000", "loss.generator=minimax", "optim.lr=1e-3",
+                                     "data.root=/data/mnist", "generator.hidden=[10, 20]", "train.progress=false"])
+    assert cfg.train.steps == 2000 and cfg.loss.generator == "minimax"
+    assert cfg.optim.lr == pytest.approx(1e-3) and cfg.data.root == "/data/mnist"
+    assert cfg.generator.hidden == [10, 20] and cfg.train.progress is False
+
+
+def test_parse_value_reads_exponent_floats():
+    assert parse_value("1e-3") == 1e-3 and parse_value("3") == 3 and parse_value("null") is None
+    assert parse_value("alternating") == "alternating"
+
+
+@pytest.mark.parametrize(
+    "override, fragments",
+    [
+        ("train.stpes=5", ["train.stpes", "unknown key", "did you mean 'train.steps'"]),
+        ("nosuch.key=1", ["nosuch", "unknown key"]),
+        ("train.k=0", ["train.k", "greater than or equal to 1", "got 0"]),
+        ("optim.lr=-0.1", ["optim.lr", "greater than 0", "-0.1"]),
+        ("train.steps=abc", ["train.steps", "integer", "'abc'"]),
+        ("train.update=sometimes", ["train.update", "'alternating' or 'simultaneous'"]),
+        ("loss.generator=wgan", ["loss.generator", "'minimax' or 'nonsaturating'"]),
+        ("noise.prior=cauchy", ["noise.prior", "'uniform' or 'normal'"]),
+        ("discriminator.keep_input=1.5", ["discriminator.keep_input", "less than or equal to 1"]),
+        ("train=3", ["train", "must be a section"]),
+    ],
+)
+def test_bad_values_name_the_key_and_what_is_accepted(override, fragments):
+    with pytest.raises(ConfigError) as err:
+        load_config("mnist-2014", [override])
+    message = str(err.value)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_cross_field_rules():
+    with pytest.raises(ConfigError, match="simultaneous.*k = 1"):
+        load_config("mnist-2014", ["train.update=simultaneous", "train.k=2"])
+    with pytest.raises(ConfigError, match="momentum_saturate"):
+        load_config("mnist-2014", ["optim.momentum_start=10", "optim.momentum_saturate=5"])
+    with pytest.raises(ConfigError, match="output_bias"):
+        load_config("mnist-2014", ["generator.output=linear"])
+
+
+def test_override_syntax_errors():
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        apply_overrides({}, ["train.steps"])
+    with pytest.raises(ConfigError, match="is a value, not a section"):
+        apply_overrides({"seed": 1}, ["seed.x=2"])
+
+
+def test_config_files_and_unknown_names(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("data:\n  name: toy-1d\ntrain:\n  steps: 7\n")
+    cfg = load_config(str(path))
+    assert cfg.data.name == "toy-1d" and cfg.train.steps == 7
+    with pytest.raises(ConfigError, match="did you mean 'mnist-2014'"):
+        load_config("mnist-2041")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(str(tmp_path / "missing.yaml"))
+    path.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(str(path))
+    path.write_text("train: {steps: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(str(path))
+
+
+def test_round_trip_through_dict():
+    cfg = load_config("toy-ring", ["seed=3"])
+    assert validate(cfg.to_dict()) == cfg

@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from gannet.config import OptimConfig, load_config
+from gannet.train.optim import PylearnMomentum, learning_rate, momentum, set_hyperparameters
+
+
+def test_momentum_rule_is_pylearn2s_not_torchs():
+    p = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    opt = PylearnMomentum([p], lr=0.1, momentum=0.5)
+    inc, theta = 0.0, 1.0
+    for lr, mu, grad in ((0.1, 0.5, 2.0), (0.05, 0.6, -1.0), (0.01, 0.7, 3.0)):
+        for group in opt.param_groups:
+            group["lr"], group["momentum"] = lr, mu
+        p.grad = torch.tensor([grad], dtype=torch.float64)
+        opt.step()
+        inc = mu * inc - lr * grad
+        theta += inc
+        assert p.item() == pytest.approx(theta, rel=1e-15)
+    # torch's SGD puts the learning rate outside the buffer; with a changing lr it differs:
+    q = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    sgd = torch.optim.SGD([q], lr=0.1, momentum=0.5)
+    for lr, mu, grad in ((0.1, 0.5, 2.0), (0.05, 0.6, -1.0), (0.01, 0.7, 3.0)):
+        sgd.param_groups[0]["lr"], sgd.param_groups[0]["momentum"] = lr, mu
+        q.grad = torch.tensor([grad], dtype=torch.float64)
+        sgd.step()
+    assert abs(q.item() - theta) > 1e-3
+
+
+def test_papers_learning_rate_schedule():
+    cfg = load_config("mnist-2014").optim
+    assert learning_rate(cfg, 1) == 0.1
+    assert learning_rate(cfg, 50_001) == pytest.approx(0.0819, abs=5e-5)  # after 100 epochs
+    assert learning_rate(cfg, 125_001) == pytest.approx(0.0607, abs=5e-5)  # after 250 epochs
+    assert learning_rate(cfg, 250_001) == pytest.approx(0.0368, abs=5e-5)  # after 500 epochs
+    assert learning_rate(cfg, 10**8) == cfg.min_lr == 1e-6
+
+
+def test_papers_momentum_schedule():
+    cfg = load_config("mnist-2014").optim
+    assert momentum(cfg, 1) == 0.5
+    assert momentum(cfg, 2) == pytest.approx(0.5 + 0.2 / 249)
+    assert momentum(cfg, 125) == pytest.approx(0.5 + 0.2 * 124 / 249)
+    assert momentum(cfg, 250) == pytest.approx(0.7) and momentum(cfg, 1000) == pytest.approx(0.7)
+
+
+def test_set_hyperparameters_writes_into_the_optimizer():
+    cfg = OptimConfig(lr=0.2, lr_decay=2.0)
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = PylearnMomentum([p], lr=1.0, momentum=0.0)
+    assert set_hyperparameters(opt, cfg, step=3, epoch=1) == (0.05, 0.5)
+    assert opt.param_groups[0]["lr"] == 0.05 and opt.param_groups[0]["momentum"] == 0.5
