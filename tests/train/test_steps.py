@@ -1,0 +1,86 @@
+"""The two update schemes do exactly what the paper (Algorithm 1) and the authors' code do."""
+
+import copy
+
+import torch
+
+from gannet.data.batches import ShuffledBatches
+from gannet.losses import discriminator_loss, generator_loss_minimax, generator_loss_nonsaturating
+from gannet.models.mlp import MLPDiscriminator, MLPGenerator
+from gannet.noise import sample_noise
+from gannet.train.optim import PylearnMomentum
+from gannet.train.steps import GAN, alternating_step, simultaneous_step
+
+
+def _gan(seed=0):
+    torch.manual_seed(seed)
+    G = MLPGenerator(3, [8], (4,), output="linear")
+    D = MLPDiscriminator(4, [6], activation="maxout", pieces=2, keep_input=1.0, keep_hidden=1.0)
+    gan = GAN(G, D, PylearnMomentum(G.parameters(), 0.1, 0.5), PylearnMomentum(D.parameters(), 0.1, 0.5),
+              "normal", 3, torch.Generator().manual_seed(7))
+    data = torch.randn(40, 4)
+    return gan, ShuffledBatches(data, 5, seed=1)
+
+
+def _sgd(params, grads, lr=0.1):  # first momentum step from inc = 0: theta -= lr * grad
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p -= lr * g
+
+
+def _noise(gen, n):
+    return sample_noise("normal", n, 3, gen)
+
+
+def test_simultaneous_step_uses_one_minibatch_one_z_and_old_parameters():
+    gan, batches = _gan()
+    G0, D0 = copy.deepcopy(gan.generator), copy.deepcopy(gan.discriminator)
+    twin = ShuffledBatches(batches.data, 5, seed=1)
+    noise = torch.Generator().manual_seed(7)
+
+    simultaneous_step(gan, batches, 1, generator_loss_nonsaturating)
+
+    real, z = twin.next(), _noise(noise, 5)
+    fake_logits = D0(G0(z))
+    d_loss = discriminator_loss(D0(real), fake_logits)
+    g_loss = generator_loss_nonsaturating(fake_logits)
+    d_grads = torch.autograd.grad(d_loss, list(D0.parameters()), retain_graph=True)
+    g_grads = torch.autograd.grad(g_loss, list(G0.parameters()))
+    _sgd(D0.parameters(), d_grads)
+    _sgd(G0.parameters(), g_grads)
+    for a, b in zip(list(gan.generator.parameters()) + list(gan.discriminator.parameters()),
+                    list(G0.parameters()) + list(D0.parameters())):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_alternating_step_is_algorithm_1():
+    for k in (1, 3):
+        gan, batches = _gan()
+        G0, D0 = copy.deepcopy(gan.generator), copy.deepcopy(gan.discriminator)
+        twin = ShuffledBatches(batches.data, 5, seed=1)
+        noise = torch.Generator().manual_seed(7)
+        optD = PylearnMomentum(D0.parameters(), 0.1, 0.5)
+
+        alternating_step(gan, batches, k, generator_loss_minimax)
+
+        for _ in range(k):  # k discriminator steps, each on a fresh minibatch and fresh z
+            real, z = twin.next(), _noise(noise, 5)
+            d_loss = discriminator_loss(D0(real), D0(G0(z).detach()))
+            optD.zero_grad()
+            d_loss.backward()
+            optD.step()
+        z = _noise(noise, 5)  # fresh z, through the updated D
+        g_grads = torch.autograd.grad(generator_loss_minimax(D0(G0(z))), list(G0.parameters()))
+        _sgd(G0.parameters(), g_grads)
+        for a, b in zip(list(gan.generator.parameters()) + list(gan.discriminator.parameters()),
+                        list(G0.parameters()) + list(D0.parameters())):
+            assert torch.allclose(a, b, atol=1e-6), k
+        assert all(p.requires_grad for p in gan.discriminator.parameters())
+
+
+def test_step_statistics():
+    gan, batches = _gan()
+    stats = alternating_step(gan, batches, 1, generator_loss_nonsaturating)
+    assert set(stats) == {"d_loss", "g_loss", "value", "d_real", "d_fake"}
+    assert stats["value"].item() < 0 and 0 < stats["d_real"].item() < 1
+    assert abs(stats["value"].item() + 2 * stats["d_loss"].item()) < 1e-6
