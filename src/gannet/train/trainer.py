@@ -183,12 +183,13 @@ class Trainer:
         values = ", ".join(f"{k}={v:.4g}" for k, v in self.tracker.last_values_hint().items())
         last = self.run_dir.last
         kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
+        causes = [f"a learning rate too high for this model (optim.lr={self.cfg.optim.lr:g}; try a smaller one)"]
+        if self.cfg.loss.generator == "minimax":
+            causes.append("the saturating minimax generator loss (try loss.generator=nonsaturating)")
+        causes.append("an unlucky start (try another seed)")
         raise TrainingDiverged(
             f"training diverged: a loss became NaN or infinite at step {bad} (epoch {self.batches.epoch}); "
-            f"interval means: {values}. Training stopped; {kept}. Likely causes: a learning rate too high for "
-            f"this model (optim.lr={self.cfg.optim.lr:g}), the saturating generator loss with a confident D "
-            f"(loss.generator={self.cfg.loss.generator}), or data outside the generator's output range. "
-            f"Try a smaller optim.lr or another seed."
+            f"interval means: {values}. Training stopped; {kept}. Likely causes: " + "; ".join(causes) + "."
         )
 
     @torch.no_grad()

@@ -1,0 +1,135 @@
+"""The command line contract: train, sample, recipes, data download; errors and exit codes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gannet.checkpoint import load_checkpoint
+from gannet.cli import main
+from gannet.train.run_dir import RunDir, read_metrics
+
+QUIET = ["train.progress=false", "train.tensorboard=false"]
+
+
+def _train(*args):
+    return main(["train", *args, *QUIET])
+
+
+def test_recipes_lists_every_recipe_with_a_line(capsys):
+    assert main(["recipes"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    names = [line.split()[0] for line in lines]
+    assert {"digits", "mnist-2014", "fashion-mnist", "toy-1d", "toy-ring", "toy-grid"} <= set(names)
+    assert all(len(line.split(None, 1)) == 2 for line in lines)
+
+
+def test_usage_and_unknown_command(capsys):
+    assert main(["--help"]) == 0
+    assert "train CONFIG [KEY=VALUE ...]" in capsys.readouterr().out
+    assert main(["frobnicate"]) == 2
+    assert "unknown command 'frobnicate'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override, key", [("train.k=0", "train.k"), ("optim.lr=-1", "optim.lr"),
+                                           ("train.bogus=1", "train.bogus")])
+def test_config_errors_stop_before_anything_is_written(tmp_path, capsys, override, key):
+    out = tmp_path / "run"
+    assert _train("toy-1d", override, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid recipe 'toy-1d'") and key in err
+    assert not out.exists()
+
+
+def test_missing_data_is_a_clear_error(tmp_path, capsys):
+    assert _train("mnist-2014", f"data.root={tmp_path}", "--out", str(tmp_path / "run")) == 2
+    assert "gannet data download mnist" in capsys.readouterr().err
+
+
+def test_train_sample_resume_cycle(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train("toy-ring", "train.steps=40", "train.checkpoint_every=20", "--out", str(out)) == 0
+    assert load_checkpoint(RunDir(out).last)["step"] == 40
+
+    # an existing run is never silently replaced
+    assert _train("toy-ring", "train.steps=40", "--out", str(out)) == 2
+    assert "--resume" in capsys.readouterr().err
+
+    # resuming with a change to what is trained is refused, naming the key
+    assert _train("toy-ring", "train.steps=60", "loss.generator=minimax", "--out", str(out), "--resume") == 2
+    err = capsys.readouterr().err
+    assert "loss.generator: run has 'nonsaturating', given 'minimax'" in err
+
+    # a larger train.steps extends the finished run
+    assert _train("toy-ring", "train.steps=60", "--out", str(out), "--resume") == 0
+    assert load_checkpoint(RunDir(out).last)["step"] == 60
+    assert max(r["step"] for r in read_metrics(RunDir(out).metrics)) == 60
+
+    # the saved config resumes too
+    assert _train(str(RunDir(out).config), "train.steps=70", "--out", str(out), "--resume") == 0
+
+    npy = tmp_path / "s.npy"
+    assert main(["sample", str(out), "-n", "37", "--out", str(npy), "--checkpoint", "last"]) == 0
+    assert np.load(npy).shape == (37, 2)
+    png = tmp_path / "s.png"
+    assert main(["sample", str(RunDir(out).last), "-n", "500", "--out", str(png)]) == 0
+    assert Image.open(png).size[0] > 100
+
+    assert _train("toy-ring", "--out", str(out), "--overwrite", "train.steps=5") == 0
+    assert load_checkpoint(RunDir(out).last)["step"] == 5
+
+
+def test_sample_image_grid_and_errors(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train("digits", "train.steps=5", "--out", str(out)) == 0
+    png = tmp_path / "grid.png"
+    assert main(["sample", str(out), "-n", "16", "--out", str(png)]) == 0
+    assert "best.pt" in capsys.readouterr().err  # a run with a validation estimate samples its best checkpoint
+    image = np.asarray(Image.open(png))
+    assert image.ndim == 2 and image.shape[0] == image.shape[1]
+    assert main(["sample", str(out), "-n", "4", "--out", str(tmp_path / "x.jpg")]) == 2
+    assert main(["sample", str(tmp_path / "nothing"), "-n", "4", "--out", str(png)]) == 2
+    assert "no such run folder" in capsys.readouterr().err
+    assert main(["train", "digits", "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+
+
+def test_data_download_offline_exit_code(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["data", "download", "mnist", "--root", str(tmp_path), "--mirror", f"http://127.0.0.1:{port}"]) == 2
+    assert "could not download" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "gannet", "train", "digits", "train.steps=1000000", "train.checkpoint_every=50",
+           "--out", str(out), *QUIET]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not RunDir(out).last.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped by SIGINT" in err and "--resume" in err
+    step = load_checkpoint(RunDir(out).last)["step"]
+    assert step >= 50
+    assert main(["train", "digits", f"train.steps={step + 10}", "--out", str(out), "--resume", *QUIET]) == 0
+    assert load_checkpoint(RunDir(out).last)["step"] == step + 10
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "gannet", "recipes"], capture_output=True, text=True)
+    assert result.returncode == 0 and "mnist-2014" in result.stdout
+    assert Path(sys.executable).parent.joinpath("gannet").exists()
