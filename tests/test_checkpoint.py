@@ -36,7 +36,7 @@ def test_malicious_torch_checkpoint_is_refused_and_nothing_runs(tmp_path):
 def test_malicious_plain_pickle_is_refused(tmp_path):
     marker = tmp_path / "marker"
     path = tmp_path / "evil.pkl"
-    path.write_bytes(pickle.dumps(_Payload(marker)))
+    path.write_bytes(pickle.dumps(_Payload(marker), protocol=2))
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
     assert not marker.exists()
