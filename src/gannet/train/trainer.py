@@ -235,6 +235,7 @@ class Trainer:
             "rng": {
                 "noise": gan.noise_generator.get_state(),
                 "dropout": gan.discriminator.dropout_generator.get_state(),
+                "torch": torch.get_rng_state(),  # unused by gannet's own steps; kept for extensions
             },
             "batches": self.batches.state_dict(),
             "tracker": self.tracker.state_dict(),
@@ -249,6 +250,7 @@ class Trainer:
         gan.opt_d.load_state_dict(state["opt_d"])
         gan.noise_generator.set_state(state["rng"]["noise"].cpu())
         gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+        torch.set_rng_state(state["rng"]["torch"].cpu())
         self.batches.load_state_dict(state["batches"])
         self.tracker.load_state_dict(state["tracker"])
         self.best_valid = state["best_valid"]
