@@ -54,7 +54,8 @@ def test_missing_data_is_a_clear_error(tmp_path, capsys):
 
 def test_train_sample_resume_cycle(tmp_path, capsys):
     out = tmp_path / "run"
-    assert _train("toy-ring", "train.steps=40", "train.checkpoint_every=20", "--out", str(out)) == 0
+    assert _train("toy-ring", "train.steps=40", "train.checkpoint_every=20", "loss.generator=minimax",
+                  "--out", str(out)) == 0
     assert load_checkpoint(RunDir(out).last)["step"] == 40
 
     # an existing run is never silently replaced
@@ -62,17 +63,23 @@ def test_train_sample_resume_cycle(tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
 
     # resuming with a change to what is trained is refused, naming the key
-    assert _train("toy-ring", "train.steps=60", "loss.generator=minimax", "--out", str(out), "--resume") == 2
+    assert _train("toy-ring", "train.steps=60", "loss.generator=nonsaturating", "--out", str(out), "--resume") == 2
+    assert "cannot change loss.generator when resuming" in capsys.readouterr().err
+    # so is resuming with another config
+    assert _train("toy-grid", "--out", str(out), "--resume") == 2
     err = capsys.readouterr().err
-    assert "loss.generator: run has 'nonsaturating', given 'minimax'" in err
+    assert "data.name: run has 'toy-ring', toy-grid has 'toy-grid'" in err and "config.yaml" in err
 
+    # the run's own recipe resumes with the run's saved config (its overrides included);
     # a larger train.steps extends the finished run
     assert _train("toy-ring", "train.steps=60", "--out", str(out), "--resume") == 0
-    assert load_checkpoint(RunDir(out).last)["step"] == 60
+    state = load_checkpoint(RunDir(out).last)
+    assert state["step"] == 60 and state["config"]["loss"]["generator"] == "minimax"
     assert max(r["step"] for r in read_metrics(RunDir(out).metrics)) == 60
 
     # the saved config resumes too
     assert _train(str(RunDir(out).config), "train.steps=70", "--out", str(out), "--resume") == 0
+    assert load_checkpoint(RunDir(out).last)["step"] == 70
 
     npy = tmp_path / "s.npy"
     assert main(["sample", str(out), "-n", "37", "--out", str(npy), "--checkpoint", "last"]) == 0
@@ -83,6 +90,19 @@ def test_train_sample_resume_cycle(tmp_path, capsys):
 
     assert _train("toy-ring", "--out", str(out), "--overwrite", "train.steps=5") == 0
     assert load_checkpoint(RunDir(out).last)["step"] == 5
+
+
+def test_bad_sizes_and_devices_are_clear_errors_and_write_nothing(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    assert _train("digits", "train.batch_size=5000", "--out", str(out)) == 2
+    assert "train.batch_size=5000 is larger than the 1500 training examples" in capsys.readouterr().err
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert _train("digits", "device=cuda", "--out", str(out)) == 2
+    assert "PyTorch sees no CUDA device" in capsys.readouterr().err
+    np.save(tmp_path / "a.npy", np.zeros((10, 2)))
+    assert _train("toy-1d", "data.name=npz", f"data.path={tmp_path / 'a.npy'}", "--out", str(out)) == 2
+    assert "expected an .npz archive" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_sample_image_grid_and_errors(tmp_path, capsys):

@@ -12,6 +12,7 @@ import numpy as np
 
 from gannet.config import (
     ConfigError,
+    apply_overrides,
     flatten,
     load_config,
     read_config_source,
@@ -79,50 +80,66 @@ def cmd_train(argv: list[str]) -> int:
 
     from gannet.train.run_dir import RunDir
 
-    cfg = load_config(args.config, args.overrides)
     if args.resume:
         if not args.out:
             raise UsageError("--resume needs --out DIR, the run folder to continue")
         run = RunDir(Path(args.out))
-        _check_resumable(run, cfg, args)
+        cfg = _resume_config(run, args)
     else:
-        out = args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-        run = RunDir(Path(out))
-        if run.has_run():
-            if not args.overwrite:
-                raise UsageError(
-                    f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
-                    f"or choose another --out"
-                )
-            shutil.rmtree(run.root)
-        run.root.mkdir(parents=True, exist_ok=True)
+        cfg = load_config(args.config, args.overrides)
+        run = RunDir(Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"))
+        if run.has_run() and not args.overwrite:
+            raise UsageError(
+                f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
+                f"or choose another --out"
+            )
     return _train(cfg, run, args)
 
 
-def _check_resumable(run, cfg, args) -> None:
+def _resume_config(run, args):
+    """The run's saved config, with the command line's overrides of keys that may change on resume.
+
+    CONFIG itself must be the run's own: the name or file it was started from, its saved config.yaml,
+    or any config that agrees with it on every key that changes what is trained."""
     from gannet.checkpoint import load_checkpoint
 
     if not run.last.exists():
         raise UsageError(f"{run.root}: no checkpoint to resume (expected {run.last})")
     state = load_checkpoint(run.last)
-    saved = flatten(validate(state["config"], f"config saved in {run.last}").to_dict())
-    given = flatten(cfg.to_dict())
-    changed = [k for k in given if given[k] != saved.get(k) and k not in RESUMABLE_KEYS]
-    if changed:
-        lines = "\n  ".join(f"{k}: run has {saved.get(k)!r}, given {given[k]!r}" for k in changed)
+    saved = validate(state["config"], f"config saved in {run.last}")
+    fixed = sorted({o.split("=", 1)[0].strip() for o in args.overrides} - RESUMABLE_KEYS)
+    if fixed:
         raise UsageError(
-            f"the config differs from the run in {run.root} in keys that change what is trained:\n  {lines}\n"
-            f"Resume with the run's own config: gannet train {run.config} --out {run.root} --resume "
-            f"[train.steps=N]"
+            f"cannot change {', '.join(fixed)} when resuming: it changes what is trained. Keys that may change: "
+            f"{', '.join(sorted(RESUMABLE_KEYS))}"
         )
+    cfg = validate(apply_overrides(saved.to_dict(), args.overrides), f"config of {run.root} with overrides")
+    same_source = args.config == state.get("source") or Path(args.config).resolve() == run.config.resolve()
+    if not same_source:
+        given, kept = flatten(load_config(args.config).to_dict()), flatten(saved.to_dict())
+        changed = [k for k in kept if given.get(k) != kept[k] and k not in RESUMABLE_KEYS]
+        if changed:
+            lines = "\n  ".join(f"{k}: run has {kept[k]!r}, {args.config} has {given.get(k)!r}" for k in changed)
+            raise UsageError(
+                f"{args.config} is not the config of the run in {run.root}; they differ in keys that change "
+                f"what is trained:\n  {lines}\nResume with: gannet train {run.config} --out {run.root} --resume"
+            )
     if cfg.train.steps < state["step"]:
         raise UsageError(f"train.steps={cfg.train.steps} is below the run's step {state['step']}; nothing to do")
+    return cfg
 
 
 def _train(cfg, run, args) -> int:
     from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
-    trainer = Trainer(cfg, run.root, resume=args.resume)
+    trainer = Trainer(cfg, run.root, resume=args.resume, source=args.config)  # checks data, device, sizes
+    if args.overwrite and not args.resume and run.root.exists():
+        shutil.rmtree(run.root)
+    run.root.mkdir(parents=True, exist_ok=True)
+    for stale in run.root.rglob(".*.tmp"):  # temporary files of a process killed mid-write
+        stale.unlink()
+    if trainer.resume_note:
+        print(f"gannet: {trainer.resume_note}", file=sys.stderr)
     start = trainer.step
     print(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
           f"on {trainer.device}, steps {start}..{cfg.train.steps}; run folder {run.root}", file=sys.stderr)
@@ -216,7 +233,7 @@ def cmd_data(argv: list[str]) -> int:
     dl.add_argument("--root", help="folder to write into (default: $GANNET_DATA/<name> or ~/.cache/gannet/data/<name>)")
     dl.add_argument("--mirror", action="append", help="base URL to fetch from instead of the public mirrors "
                     "(repeatable)")
-    dl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each mirror (default 10)")
+    dl.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each mirror (default 5)")
     args = parser.parse_args(argv)
 
     from gannet.data import default_root

@@ -25,7 +25,8 @@ class ConfigError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: no true -> 1, no 2.5 -> 2, no 2024 -> '2024'; and no infinite or NaN floats
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 class DataConfig(_Section):
@@ -194,6 +195,18 @@ def parse_value(text: str) -> Any:
     return value
 
 
+def _takes_text(parts: list[str]) -> bool:
+    """Whether the schema's key ``parts`` holds free text (paths, names), whose VALUE is kept verbatim."""
+    model: type[BaseModel] = Config
+    for part in parts[:-1]:
+        field = model.model_fields.get(part)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return False
+        model = field.annotation
+    field = model.model_fields.get(parts[-1])
+    return field is not None and field.annotation in (str, str | None)
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of ``raw`` with each ``dotted.key=value`` set."""
     out = _deep_copy(raw)
@@ -210,7 +223,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             if not isinstance(child, dict):
                 raise ConfigError(f"override '{item}': '{'.'.join(parts[: i + 1])}' is a value, not a section")
             node = child
-        node[parts[-1]] = parse_value(text)
+        node[parts[-1]] = text if _takes_text(parts) and text != "null" else parse_value(text)
     return out
 
 

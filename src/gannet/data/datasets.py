@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,8 +82,10 @@ def _load_npz(cfg: DataConfig) -> np.ndarray:
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found (data.path)") from None
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise DataError(f"{path}: not a readable .npz array file ({err})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: a single array (.npy); expected an .npz archive (np.savez(path, x=array))")
     with archive:
         keys = list(archive.keys())
         key = cfg.key or (keys[0] if len(keys) == 1 else "x")
@@ -91,6 +95,8 @@ def _load_npz(cfg: DataConfig) -> np.ndarray:
             array = archive[key]
         except ValueError as err:
             raise DataError(f"{path}: array '{key}' cannot be read without pickle ({err})") from None
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+            raise DataError(f"{path}: array '{key}' is truncated or corrupt ({err})") from None
     if array.dtype == np.uint8:
         array = array.astype(np.float32) / 255.0
     elif not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):

@@ -74,7 +74,7 @@ def _fetch(url: str, timeout: float) -> bytes:
         return response.read()
 
 
-def download(name: str, root: str | Path, mirrors: list[str] | None = None, timeout: float = 10.0,
+def download(name: str, root: str | Path, mirrors: list[str] | None = None, timeout: float = 5.0,
              log=print) -> list[Path]:
     """Download dataset ``name`` (mnist or fashion-mnist) into ``root``; return the file paths."""
     if name not in CHECKSUMS:
@@ -105,6 +105,6 @@ def download(name: str, root: str | Path, mirrors: list[str] | None = None, time
             raise DownloadError(
                 f"could not download {stem}.gz for {name} from any mirror:\n" + "\n".join(failures) +
                 f"\nNo file was written for it. If this machine is offline, copy the four standard IDX .gz files "
-                f"({', '.join(CHECKSUMS[name])}) into {root} by hand, or pass --mirror URL."
+                f"({', '.join(s + '.gz' for s in CHECKSUMS[name])}) into {root} by hand, or pass --mirror URL."
             )
     return paths

@@ -21,27 +21,34 @@ FILES = {
 }
 
 
+def how_to_get(root: Path, dataset: str) -> str:
+    return (f"Get {dataset} with `gannet data download {dataset} --root {root}`, or set data.root "
+            f"(or $GANNET_DATA) to a folder with the standard IDX files.")
+
+
 def find_file(root: Path, stem: str, dataset: str) -> Path:
     for name in (stem + ".gz", stem):
         if (root / name).is_file():
             return root / name
-    raise DataError(
-        f"{root / (stem + '.gz')}: file not found. Get {dataset} with "
-        f"`gannet data download {dataset} --root {root}`, or set data.root (or $GANNET_DATA) "
-        f"to a folder with the standard IDX files."
-    )
+    raise DataError(f"{root / (stem + '.gz')}: file not found. {how_to_get(root, dataset)}")
 
 
 def load_images(root: Path, dataset: str, split: str) -> np.ndarray:
     """Read ``train`` or ``test`` images as uint8 (N, 28, 28) and check them against their labels."""
     images_path = find_file(root, FILES[f"{split}_images"], dataset)
     labels_path = find_file(root, FILES[f"{split}_labels"], dataset)
-    images = read_idx(images_path, ndim=3)
-    labels = read_idx(labels_path, ndim=1)
-    if images.shape[1:] != (28, 28):
-        raise DataError(f"{images_path}: expected 28x28 images, got {images.shape[1]}x{images.shape[2]}")
-    if len(images) != len(labels):
-        raise DataError(f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels")
+    try:
+        images = read_idx(images_path, ndim=3)
+        labels = read_idx(labels_path, ndim=1)
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            raise DataError(f"{images_path}: expected unsigned-byte IDX files, got {images.dtype} images and "
+                            f"{labels.dtype} labels")
+        if images.shape[1:] != (28, 28):
+            raise DataError(f"{images_path}: expected 28x28 images, got {images.shape[1]}x{images.shape[2]}")
+        if len(images) != len(labels):
+            raise DataError(f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels")
+    except DataError as err:
+        raise DataError(f"{err}. {how_to_get(root, dataset)}") from None
     return images
 
 

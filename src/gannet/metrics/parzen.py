@@ -34,4 +34,4 @@ def log_likelihood(samples, x, sigma: float, chunk: int = 1024) -> np.ndarray:
     for block in points.split(chunk):
         sq = (block * block).sum(1, keepdim=True) + centres_sq - 2.0 * block @ centres.T
         out.append(torch.logsumexp(-sq.clamp_min_(0.0) / (2.0 * sigma**2), dim=1) - math.log(n))
-    return (torch.cat(out) - d * math.log(sigma * math.sqrt(2.0 * math.pi))).numpy()
+    return (torch.cat(out) - d * math.log(sigma * math.sqrt(2.0 * math.pi))).cpu().numpy()

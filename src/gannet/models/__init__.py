@@ -14,8 +14,9 @@ from gannet.models.mlp import MLPDiscriminator, MLPGenerator
 
 def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPGenerator:
     g = cfg.generator
-    torch.manual_seed(seed)  # PyTorch's default init, when init_range is null
-    net = MLPGenerator(cfg.noise.dim, g.hidden, data_shape, g.output)
+    with torch.random.fork_rng(devices=[]):  # PyTorch's default init, when init_range is null
+        torch.manual_seed(seed)
+        net = MLPGenerator(cfg.noise.dim, g.hidden, data_shape, g.output)
     if g.init_range is not None:
         init_uniform_(net, g.init_range, torch.Generator().manual_seed(seed))
     return net
@@ -23,9 +24,10 @@ def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPG
 
 def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPDiscriminator:
     d = cfg.discriminator
-    torch.manual_seed(seed)
     activation = "maxout" if d.arch == "maxout" else "leaky_relu"
-    net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input, d.keep_hidden)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input, d.keep_hidden)
     if d.init_range is not None:
         init_uniform_(net, d.init_range, torch.Generator().manual_seed(seed))
     return net

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from gannet.checkpoint import load_checkpoint, save_checkpoint
-from gannet.config import Config, dump_yaml
-from gannet.data import Dataset, load_dataset
+from gannet.config import Config, ConfigError, dump_yaml
+from gannet.data import DataError, Dataset, load_dataset
 from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
 from gannet.losses import GENERATOR_LOSSES
@@ -46,7 +46,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' was asked for but PyTorch sees no CUDA device (use device=auto or cpu)")
+        raise ConfigError("device: 'cuda' was asked for but PyTorch sees no CUDA device (use device=auto or cpu)")
     return torch.device(name)
 
 
@@ -70,8 +70,10 @@ class Schedule:
 
 
 class Trainer:
-    def __init__(self, cfg: Config, out: str | Path, resume: bool = False):
+    def __init__(self, cfg: Config, out: str | Path, resume: bool = False, source: str = ""):
         self.cfg = cfg
+        self.source = source  # the CONFIG the run was started from, for resume checks
+        self.resume_note = ""
         self.run_dir = RunDir(Path(out))
         self.device = resolve_device(cfg.device)
         self.data: Dataset = load_dataset(cfg.data, cfg.seed)
@@ -94,6 +96,9 @@ class Trainer:
             noise_dim=cfg.noise.dim,
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
         )
+        if len(train) < cfg.train.batch_size:
+            raise DataError(f"train.batch_size={cfg.train.batch_size} is larger than the {len(train)} training "
+                            f"examples of '{self.data.name}'")
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"))
         self.schedule = Schedule.from_config(cfg, self.batches.batches_per_epoch)
         self.step_fn = STEPS[cfg.train.update]
@@ -177,10 +182,16 @@ class Trainer:
     # Periodic work
 
     def _check_finite(self) -> None:
+        """Raise :class:`TrainingDiverged` if a step's statistics or the weights are NaN or infinite."""
         bad = self.tracker.bad_step()
-        if bad is None:
-            return
-        values = ", ".join(f"{k}={v:.4g}" for k, v in self.tracker.last_values_hint().items())
+        if bad is not None:
+            values = ", ".join(f"{k}={v:.4g}" for k, v in self.tracker.last_values_hint().items())
+            what = f"a loss became NaN or infinite at step {bad} (epoch {self.batches.epoch}); interval means: {values}"
+        else:
+            params = [*self.gan.generator.parameters(), *self.gan.discriminator.parameters()]
+            if bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+                return
+            what = f"the weights became NaN or infinite by step {self.step} (epoch {self.batches.epoch})"
         last = self.run_dir.last
         kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
         causes = [f"a learning rate too high for this model (optim.lr={self.cfg.optim.lr:g}; try a smaller one)"]
@@ -188,8 +199,7 @@ class Trainer:
             causes.append("the saturating minimax generator loss (try loss.generator=nonsaturating)")
         causes.append("an unlucky start (try another seed)")
         raise TrainingDiverged(
-            f"training diverged: a loss became NaN or infinite at step {bad} (epoch {self.batches.epoch}); "
-            f"interval means: {values}. Training stopped; {kept}. Likely causes: " + "; ".join(causes) + "."
+            f"training diverged: {what}. Training stopped; {kept}. Likely causes: " + "; ".join(causes) + "."
         )
 
     @torch.no_grad()
@@ -226,6 +236,8 @@ class Trainer:
         return {
             "step": self.step,
             "config": self.cfg.to_dict(),
+            "source": self.source,
+            "device_type": self.device.type,
             "data_shape": list(self.data.shape),
             "data_kind": self.data.kind,
             "generator": gan.generator.state_dict(),
@@ -248,13 +260,21 @@ class Trainer:
         gan.discriminator.load_state_dict(state["discriminator"])
         gan.opt_g.load_state_dict(state["opt_g"])
         gan.opt_d.load_state_dict(state["opt_d"])
-        gan.noise_generator.set_state(state["rng"]["noise"].cpu())
-        gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+        step = int(state["step"])
+        if state["device_type"] == self.device.type:
+            gan.noise_generator.set_state(state["rng"]["noise"].cpu())
+            gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+        else:  # a CPU generator's state means nothing to a CUDA one: start fresh streams, reproducibly
+            gan.noise_generator.manual_seed(derive_seed(self.cfg.seed, f"noise-after-{step}"))
+            gan.discriminator.dropout_generator.manual_seed(derive_seed(self.cfg.seed, f"dropout-after-{step}"))
+            self.resume_note = (f"the run was on {state['device_type']} and continues on {self.device.type}: noise "
+                                f"and dropout streams restart from the seed, so it will not match a run that stayed")
         torch.set_rng_state(state["rng"]["torch"].cpu())
         self.batches.load_state_dict(state["batches"])
         self.tracker.load_state_dict(state["tracker"])
         self.best_valid = state["best_valid"]
-        self.step = int(state["step"])
+        self.source = self.source or state.get("source", "")
+        self.step = step
 
 
 class _StopRequest:
