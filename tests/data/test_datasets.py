@@ -71,3 +71,11 @@ def test_npz_with_pickled_objects_is_refused(tmp_path):
     np.savez(path, x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(DataError, match="without pickle"):
         load_dataset(DataConfig(name="npz", path=str(path)))
+
+
+def test_truncated_npz_is_a_clear_error(tmp_path):
+    path = tmp_path / "cut.npz"
+    np.savez_compressed(path, x=np.random.default_rng(0).random((200, 30)))
+    path.write_bytes(path.read_bytes()[:-300])
+    with pytest.raises(DataError, match="cut.npz"):
+        load_dataset(DataConfig(name="npz", path=str(path)))

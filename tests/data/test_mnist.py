@@ -43,3 +43,22 @@ def test_real_mnist_splits_are_the_papers():
     splits = load_mnist_splits(real_data_root() / "mnist", "mnist", 10_000)
     assert [len(splits[k]) for k in ("train", "valid", "test")] == [50_000, 10_000, 10_000]
     assert splits["train"].mean() == pytest.approx(0.1307, abs=0.002)  # the well-known MNIST pixel mean
+
+
+def test_corrupt_files_name_the_file_and_how_to_get_it(fake_mnist):
+    path = fake_mnist / f"{FILES['train_images']}.gz"
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DataError) as err:
+        load_mnist_splits(fake_mnist, "mnist", 100)
+    assert str(path) in str(err.value) and "truncated" in str(err.value)
+    assert "gannet data download mnist" in str(err.value)
+
+
+def test_non_byte_idx_is_refused(fake_mnist):
+    import gzip
+    import struct
+
+    content = struct.pack(">HBB", 0, 0x0D, 3) + struct.pack(">3I", 300, 28, 28) + bytes(300 * 28 * 28 * 4)
+    (fake_mnist / f"{FILES['train_images']}.gz").write_bytes(gzip.compress(content))
+    with pytest.raises(DataError, match="expected unsigned-byte IDX files, got >f4"):
+        load_mnist_splits(fake_mnist, "mnist", 100)

@@ -15,11 +15,19 @@ from gannet.train.steps import GAN, alternating_step, simultaneous_step
 def _gan(seed=0):
     torch.manual_seed(seed)
     G = MLPGenerator(3, [8], (4,), output="linear")
-    D = MLPDiscriminator(4, [6], activation="maxout", pieces=2, keep_input=1.0, keep_hidden=1.0)
+    D = MLPDiscriminator(4, [6], activation="maxout", pieces=2, keep_input=0.8, keep_hidden=0.5)
+    D.dropout_generator = torch.Generator().manual_seed(11)
     gan = GAN(G, D, PylearnMomentum(G.parameters(), 0.1, 0.5), PylearnMomentum(D.parameters(), 0.1, 0.5),
               "normal", 3, torch.Generator().manual_seed(7))
     data = torch.randn(40, 4)
     return gan, ShuffledBatches(data, 5, seed=1)
+
+
+def _twin(gan):
+    """Copies of G and D whose dropout masks replay the originals' (same generator seed)."""
+    G0, D0 = copy.deepcopy(gan.generator), copy.deepcopy(gan.discriminator)
+    D0.dropout_generator = torch.Generator().manual_seed(11)
+    return G0, D0
 
 
 def _sgd(params, grads, lr=0.1):  # first momentum step from inc = 0: theta -= lr * grad
@@ -34,16 +42,17 @@ def _noise(gen, n):
 
 def test_simultaneous_step_uses_one_minibatch_one_z_and_old_parameters():
     gan, batches = _gan()
-    G0, D0 = copy.deepcopy(gan.generator), copy.deepcopy(gan.discriminator)
+    G0, D0 = _twin(gan)
     twin = ShuffledBatches(batches.data, 5, seed=1)
     noise = torch.Generator().manual_seed(7)
 
     simultaneous_step(gan, batches, 1, generator_loss_nonsaturating)
 
     real, z = twin.next(), _noise(noise, 5)
-    fake_logits = D0(G0(z))
-    d_loss = discriminator_loss(D0(real), fake_logits)
-    g_loss = generator_loss_nonsaturating(fake_logits)
+    logits = D0(torch.cat([real, G0(z)]))  # one dropout draw for the real and fake halves
+    real_logits, fake_logits = logits[:5], logits[5:]
+    d_loss = discriminator_loss(real_logits, fake_logits)
+    g_loss = generator_loss_nonsaturating(fake_logits)  # the same masks as D's fake term
     d_grads = torch.autograd.grad(d_loss, list(D0.parameters()), retain_graph=True)
     g_grads = torch.autograd.grad(g_loss, list(G0.parameters()))
     _sgd(D0.parameters(), d_grads)
@@ -56,7 +65,7 @@ def test_simultaneous_step_uses_one_minibatch_one_z_and_old_parameters():
 def test_alternating_step_is_algorithm_1():
     for k in (1, 3):
         gan, batches = _gan()
-        G0, D0 = copy.deepcopy(gan.generator), copy.deepcopy(gan.discriminator)
+        G0, D0 = _twin(gan)
         twin = ShuffledBatches(batches.data, 5, seed=1)
         noise = torch.Generator().manual_seed(7)
         optD = PylearnMomentum(D0.parameters(), 0.1, 0.5)
@@ -65,11 +74,12 @@ def test_alternating_step_is_algorithm_1():
 
         for _ in range(k):  # k discriminator steps, each on a fresh minibatch and fresh z
             real, z = twin.next(), _noise(noise, 5)
-            d_loss = discriminator_loss(D0(real), D0(G0(z).detach()))
+            logits = D0(torch.cat([real, G0(z).detach()]))
+            d_loss = discriminator_loss(logits[:5], logits[5:])
             optD.zero_grad()
             d_loss.backward()
             optD.step()
-        z = _noise(noise, 5)  # fresh z, through the updated D
+        z = _noise(noise, 5)  # fresh z and fresh masks, through the updated D
         g_grads = torch.autograd.grad(generator_loss_minimax(D0(G0(z))), list(G0.parameters()))
         _sgd(G0.parameters(), g_grads)
         for a, b in zip(list(gan.generator.parameters()) + list(gan.discriminator.parameters()),
@@ -84,3 +94,16 @@ def test_step_statistics():
     assert set(stats) == {"d_loss", "g_loss", "value", "d_real", "d_fake"}
     assert stats["value"].item() < 0 and 0 < stats["d_real"].item() < 1
     assert abs(stats["value"].item() + 2 * stats["d_loss"].item()) < 1e-6
+
+
+def test_the_replay_is_sensitive_to_the_masks():
+    """The tests above would notice a G loss computed with other dropout masks than D's."""
+    gan, batches = _gan()
+    G0, D0 = _twin(gan)
+    D0.dropout_generator.manual_seed(12)
+    twin = ShuffledBatches(batches.data, 5, seed=1)
+    simultaneous_step(gan, batches, 1, generator_loss_nonsaturating)
+    logits = D0(torch.cat([twin.next(), G0(_noise(torch.Generator().manual_seed(7), 5))]))
+    g_grads = torch.autograd.grad(generator_loss_nonsaturating(logits[5:]), list(G0.parameters()))
+    _sgd(G0.parameters(), g_grads)
+    assert not all(torch.allclose(a, b, atol=1e-6) for a, b in zip(gan.generator.parameters(), G0.parameters()))

@@ -1,6 +1,8 @@
 """Runs survive: exact resume, crash recovery, divergence, atomic checkpoints."""
 
 import json
+import os
+import signal
 
 import pytest
 import torch
@@ -8,7 +10,7 @@ import torch
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
 from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import Trainer, TrainingDiverged
+from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
 TIMING = {"images_per_s"}
 
@@ -29,7 +31,32 @@ def _params(run):
 
 
 @pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_interrupted_and_resumed_run_is_bit_identical(tmp_path, update):
+def test_ctrl_c_then_resume_is_bit_identical(tmp_path, update):
+    straight = tmp_path / "straight"
+    Trainer(_cfg(f"train.update={update}"), straight).run()
+
+    stopped = tmp_path / "stopped"
+    trainer = Trainer(_cfg(f"train.update={update}"), stopped)
+    original = trainer.step_fn
+
+    def ctrl_c_during_step_33(gan, batches, k, loss):
+        if trainer.step == 32:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-step; honoured once the step is complete
+        return original(gan, batches, k, loss)
+
+    trainer.step_fn = ctrl_c_during_step_33
+    with pytest.raises(TrainingInterrupted, match="stopped by SIGINT at step 33"):
+        trainer.run()
+    assert load_checkpoint(RunDir(stopped).last)["step"] == 33
+    Trainer(_cfg(f"train.update={update}"), stopped, resume=True).run()
+
+    assert _metrics(straight) == _metrics(stopped)
+    a, b = _params(straight), _params(stopped)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_extended_run_matches_a_longer_one(tmp_path, update):
     straight = tmp_path / "straight"
     Trainer(_cfg(f"train.update={update}"), straight).run()
 
@@ -89,6 +116,38 @@ def test_nan_stops_the_run_says_when_and_keeps_the_last_good_checkpoint(tmp_path
     state = load_checkpoint(RunDir(tmp_path / "run").last)
     assert state["step"] == 20
     assert all(torch.isfinite(v).all() for v in state["generator"].values())
+
+
+def test_nan_weights_are_caught_before_a_checkpoint_is_written(tmp_path):
+    trainer = Trainer(_cfg("train.checkpoint_every=10"), tmp_path / "run")
+    original = trainer.step_fn
+
+    def corrupt_in_step_20(gan, batches, k, loss):
+        stats = original(gan, batches, k, loss)
+        if trainer.step == 19:  # after the update of step 20, whose statistics are finite
+            with torch.no_grad():
+                next(gan.discriminator.parameters())[0, 0] = float("inf")
+        return stats
+
+    trainer.step_fn = corrupt_in_step_20
+    with pytest.raises(TrainingDiverged, match="weights became NaN or infinite by step 20"):
+        trainer.run()
+    assert load_checkpoint(RunDir(tmp_path / "run").last)["step"] == 10
+
+
+def test_resume_on_another_device_type_continues_with_a_note(tmp_path):
+    from gannet.checkpoint import save_checkpoint
+
+    run = tmp_path / "run"
+    Trainer(_cfg("train.steps=20"), run).run()
+    state = load_checkpoint(RunDir(run).last)
+    state["device_type"] = "cuda"  # as if it had run on a GPU
+    state["rng"]["noise"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA generator's state
+    save_checkpoint({k: v for k, v in state.items() if k not in ("format", "version")}, RunDir(run).last)
+    trainer = Trainer(_cfg("train.steps=30"), run, resume=True)
+    assert "continues on cpu" in trainer.resume_note
+    trainer.run()
+    assert load_checkpoint(RunDir(run).last)["step"] == 30
 
 
 def test_run_folder_contents(tmp_path):
