@@ -23,13 +23,14 @@ from gannet.config import (
 # Keys that may change when a run is resumed: they do not change what is trained.
 RESUMABLE_KEYS = {
     "description", "device", "data.root", "train.steps", "train.log_every", "train.sample_every",
-    "train.checkpoint_every", "train.progress", "train.tensorboard", "monitor.every",
+    "train.checkpoint_every", "train.keep_checkpoints", "train.progress", "train.tensorboard", "monitor.every",
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"train": cmd_train, "sample": cmd_sample, "recipes": cmd_recipes, "data": cmd_data}
+    commands = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "figures": cmd_figures,
+                "plot": cmd_plot, "theory": cmd_theory, "recipes": cmd_recipes, "data": cmd_data}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         if argv and argv[0] not in ("-h", "--help"):
@@ -54,6 +55,12 @@ commands:
                        train a GAN; CONFIG is a YAML file or a recipe name
   sample RUN_OR_CHECKPOINT -n N --out FILE
                        write N samples as a PNG grid (.png) or an array (.npy)
+  eval RUN_OR_CHECKPOINT --metric parzen
+                       the paper's Parzen-window log-likelihood protocol
+  figures RUN --figure 1|2|3 --out FILE.png
+                       the paper's Figures 1-3 from a run
+  plot RUN             loss, D-output and validation curves from metrics.jsonl
+  theory optimal-d     Proposition 1 as an experiment: learned D against D*
   recipes              list the bundled recipes
   data download mnist|fashion-mnist [--root DIR]
                        fetch the standard IDX files, verified
@@ -209,6 +216,143 @@ def _checkpoint_path(source: Path, which: str | None, RunDir) -> Path:
     if not source.exists():
         raise UsageError(f"{source}: no such run folder or checkpoint")
     return source
+
+
+# ------------------------------------------------------------------------------------------------
+# eval, figures, plot, theory
+
+
+def cmd_eval(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
+    parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    parser.add_argument("--metric", choices=["parzen"], default="parzen")
+    parser.add_argument("--samples", type=int, default=10_000, help="samples from G (default 10,000)")
+    parser.add_argument("--valid", type=int, default=1_000, help="validation examples for sigma (default 1,000)")
+    parser.add_argument("--split", choices=["test", "valid"], default="test", help="examples scored")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed for the samples (default 0)")
+    parser.add_argument("--checkpoint", choices=["best", "last"])
+    parser.add_argument("--data-root", help="where the dataset files are, if not where the run found them")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    if args.samples <= 0 or args.valid <= 0:
+        raise UsageError("--samples and --valid must be positive")
+
+    from gannet.evaluate import parzen_eval, run_folder_of, write_record
+    from gannet.train.run_dir import RunDir
+
+    path = _checkpoint_path(Path(args.source), args.checkpoint, RunDir)
+    record = parzen_eval(path, args.samples, args.valid, args.split, args.seed, args.data_root, device=args.device)
+    out = write_record(record, run_folder_of(path), f"parzen_{path.stem}")
+    edge = " (at the edge of the grid)" if record["sigma"] in (record["sigmas"][0], record["sigmas"][-1]) else ""
+    print(f"Parzen log-likelihood: {record['mean']:.2f} +- {record['standard_error']:.2f} nats "
+          f"(sigma {record['sigma']:.4g}{edge}; {record['n_samples']} samples, {record['n_test']} {args.split} "
+          f"examples; step {record['protocol']['step']})")
+    print("validation curve: " + ", ".join(f"{s:.3g}: {c:.1f}" for s, c in zip(record["sigmas"], record["valid_curve"])))
+    print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_figures(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet figures", description="The paper's Figures 1-3 from a run.")
+    parser.add_argument("run", metavar="RUN")
+    parser.add_argument("--figure", type=int, choices=[1, 2, 3], required=True)
+    parser.add_argument("--out", required=True, help="output .png")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", choices=["best", "last"])
+    parser.add_argument("--data-root", help="where the training images are (Figure 2)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.suffix != ".png":
+        raise UsageError(f"--out {out}: the figure is written as .png")
+
+    from gannet.checkpoint import load_checkpoint
+    from gannet.train.run_dir import RunDir
+
+    run = RunDir(Path(args.run))
+    if args.figure == 1:
+        from gannet.toy_figure import choose_panels, save_figure_1
+
+        states = [load_checkpoint(p) for p in choose_panels(run.snapshots())]
+        summary = save_figure_1(states, out)
+        print("; ".join(f"step {p['step']}: E|D-1/2| = {p['mean_abs_d_minus_half']:.3f}" for p in summary["panels"]))
+    else:
+        from gannet import figures
+        from gannet.config import Config
+        from gannet.models import build_generator
+
+        state = load_checkpoint(_checkpoint_path(run.root, args.checkpoint, RunDir))
+        cfg = Config.model_validate(state["config"])
+        if state["data_kind"] != "image":
+            raise UsageError(f"Figure {args.figure} shows images; {run.root} was trained on points")
+        if args.figure == 2:
+            from gannet.data import load_dataset
+            from gannet.train.trainer import generated_samples
+
+            if args.data_root:
+                cfg.data.root = args.data_root
+            train = load_dataset(cfg.data, cfg.seed).train
+            figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out)
+        else:
+            G = build_generator(cfg, tuple(state["data_shape"]), 0)
+            G.load_state_dict(state["generator"])
+            figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed)
+    print(f"gannet: wrote Figure {args.figure} to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_plot(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet plot", description="Training curves from metrics.jsonl.")
+    parser.add_argument("run", metavar="RUN")
+    parser.add_argument("--out", help="output .png (default RUN/curves.png)")
+    args = parser.parse_args(argv)
+
+    from gannet.figures import plot_metrics
+    from gannet.train.run_dir import RunDir, read_metrics
+
+    run = RunDir(Path(args.run))
+    if not run.metrics.exists():
+        raise UsageError(f"{run.root}: no metrics.jsonl (is it a run folder?)")
+    out = Path(args.out) if args.out else run.root / "curves.png"
+    plot_metrics(read_metrics(run.metrics), out)
+    print(f"gannet: wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_theory(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet theory", description="The paper's theory as experiments.")
+    sub = parser.add_subparsers(dest="experiment", required=True)
+    opt = sub.add_parser("optimal-d", help="train D against a frozen G on the 1-D toy; compare with D*")
+    opt.add_argument("--run", help="a toy-1d run whose G is frozen (default: G(z) = 2 + 0.8 z, z ~ N(0, 1))")
+    opt.add_argument("--steps", type=int, default=3000, help="D steps (default 3000)")
+    opt.add_argument("--seed", type=int, default=0)
+    opt.add_argument("--out", default="theory-optimal-d", help="folder for optimal_d.json and optimal_d.png")
+    args = parser.parse_args(argv)
+
+    import json
+
+    from gannet.experiments import optimal_d
+    from gannet.io import atomic_write_text
+
+    generator, prior = None, "normal"
+    if args.run:
+        from gannet.checkpoint import load_checkpoint
+        from gannet.toy_figure import _networks
+        from gannet.train.run_dir import RunDir
+
+        state = load_checkpoint(_checkpoint_path(Path(args.run), "last", RunDir))
+        cfg, generator, _ = _networks(state)
+        prior = cfg.noise.prior
+    result = optimal_d.run(generator, prior, steps=args.steps, seed=args.seed)
+    out = Path(args.out)
+    summary = {**result.summary(), "steps": args.steps, "seed": args.seed, "generator": args.run or "2 + 0.8 z"}
+    atomic_write_text(out / "optimal_d.json", json.dumps(summary, indent=2) + "\n")
+    optimal_d.plot(result, out / "optimal_d.png")
+    print(f"max |D - D*| = {result.max_gap:.4f} where p_data + p_g >= 5% of its peak; "
+          f"mean |D - D*| = {result.mean_gap:.4f}\n"
+          f"V(D, G) = {result.v_history[-1][1]:.4f} after {args.steps} D steps; C(G) = {result.c_of_g:.4f} "
+          f"(-log 4 = -1.3863)")
+    print(f"gannet: wrote {out}/optimal_d.json and optimal_d.png", file=sys.stderr)
+    return 0
 
 
 # ------------------------------------------------------------------------------------------------

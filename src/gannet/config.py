@@ -86,6 +86,7 @@ class TrainConfig(_Section):
     log_every: int = Field(100, gt=0)
     sample_every: int | None = Field(None, gt=0, description="steps between sample grids; null = each epoch")
     checkpoint_every: int | None = Field(None, gt=0, description="steps between checkpoints; null = each epoch")
+    keep_checkpoints: bool = Field(False, description="also keep every checkpoint as checkpoints/step_N.pt")
     progress: bool = True
     tensorboard: bool = True
 

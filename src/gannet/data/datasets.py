@@ -56,7 +56,9 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
         rng = np.random.default_rng([seed, 2014])
         size = cfg.size or TOY_DEFAULT_SIZE
         points = TOYS[name].sample(size + valid_size, rng)
-        return _split(name, points, valid_size, "points")
+        data = _split(name, points, valid_size, "points")
+        data.test = TOYS[name].sample(max(valid_size, 1000), np.random.default_rng([seed, 2015]))
+        return data
     raise DataError(f"data.name: unknown dataset '{name}'")
 
 

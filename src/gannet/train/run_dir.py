@@ -4,7 +4,8 @@
     <out>/metrics.jsonl           one JSON record per logging interval and per validation estimate
     <out>/tensorboard/            TensorBoard events (``tensorboard --logdir <out>``)
     <out>/samples/step_NNNNNNN.png  samples from a fixed noise batch
-    <out>/checkpoints/last.pt     the latest checkpoint; best.pt: best by validation estimate
+    <out>/checkpoints/last.pt     the latest checkpoint; best.pt: best by validation estimate;
+                                  step_NNNNNNN.pt: every checkpoint, with train.keep_checkpoints
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ class RunDir:
     @property
     def best(self) -> Path:
         return self.root / "checkpoints" / "best.pt"
+
+    def snapshot(self, step: int) -> Path:
+        return self.root / "checkpoints" / f"step_{step:07d}.pt"
+
+    def snapshots(self) -> list[Path]:
+        """Kept checkpoints (``train.keep_checkpoints``), in step order."""
+        return sorted((self.root / "checkpoints").glob("step_*.pt"))
 
     def sample_path(self, step: int) -> Path:
         return self.samples / f"step_{step:07d}.png"

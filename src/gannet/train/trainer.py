@@ -170,7 +170,10 @@ class Trainer:
                     self._save_samples(step, log)
                 if step % schedule.checkpoint == 0 or finished:
                     self._check_finite()
-                    save_checkpoint(self._state(), self.run_dir.last)
+                    state = self._state()
+                    save_checkpoint(state, self.run_dir.last)
+                    if cfg.train.keep_checkpoints:
+                        save_checkpoint(state, self.run_dir.snapshot(step))
                 busy += time.perf_counter() - started
         finally:
             stop.restore()

@@ -1,0 +1,1 @@
+"""Experiments that turn the paper's claims into measurements."""

@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+import pytest
+
+from gannet.checkpoint import load_checkpoint
+from gannet.cli import main
+from gannet.config import load_config
+from gannet.data import DataError
+from gannet.evaluate import parzen_eval, run_folder_of
+from gannet.metrics.parzen import evaluate
+from gannet.train.run_dir import RunDir
+from gannet.train.trainer import Trainer, generated_samples
+
+QUIET = ["train.progress=false", "train.tensorboard=false", "device=cpu"]
+
+
+@pytest.fixture
+def mnist_like_run(tmp_path, fake_mnist):
+    cfg = load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=4",
+                                     "generator.hidden=[16]", "discriminator.hidden=[8]"])
+    Trainer(cfg, tmp_path / "run").run()
+    return tmp_path / "run"
+
+
+def test_parzen_eval_follows_the_protocol_and_records_it(mnist_like_run, fake_mnist):
+    path = RunDir(mnist_like_run).last
+    record = parzen_eval(path, n_samples=300, n_valid=40, seed=3)
+    state = load_checkpoint(path)
+    samples = generated_samples(state, 300, seed=3)
+    from gannet.data.mnist import load_mnist_splits
+
+    splits = load_mnist_splits(fake_mnist, "mnist", 100)
+    direct = evaluate(samples, splits["valid"][:40], splits["test"])
+    assert record["mean"] == pytest.approx(direct.mean, rel=1e-12) and record["sigma"] == direct.sigma
+    assert (record["n_samples"], record["n_valid"], record["n_test"]) == (300, 40, 50)
+    protocol = record["protocol"]
+    assert protocol["n_samples"] == 300 and protocol["sample_seed"] == 3 and protocol["step"] == 4
+    assert "first 40 validation" in protocol["sigma_chosen_on"] and "all 50 test" in protocol["scored"]
+    assert len(protocol["sigma_grid"]) == 10
+
+
+def test_cli_eval_writes_json_in_the_run_folder(mnist_like_run, capsys):
+    assert main(["eval", str(mnist_like_run), "--metric", "parzen", "--samples", "200", "--valid", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "Parzen log-likelihood:" in out and "validation curve" in out
+    saved = json.loads((mnist_like_run / "eval_parzen_best.json").read_text())
+    assert saved["n_samples"] == 200 and np.isfinite(saved["mean"])
+    assert run_folder_of(RunDir(mnist_like_run).best) == mnist_like_run
+
+
+def test_datasets_without_a_test_split(tmp_path, capsys):
+    Trainer(load_config("digits", [*QUIET, "train.steps=2"]), tmp_path / "run").run()
+    with pytest.raises(DataError, match="no test split; use --split valid"):
+        parzen_eval(RunDir(tmp_path / "run").last, n_samples=50, n_valid=20)
+    assert main(["eval", str(tmp_path / "run"), "--samples", "50", "--valid", "20", "--split", "valid"]) == 0
