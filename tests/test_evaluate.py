@@ -54,3 +54,18 @@ def test_datasets_without_a_test_split(tmp_path, capsys):
     with pytest.raises(DataError, match="no test split; use --split valid"):
         parzen_eval(RunDir(tmp_path / "run").last, n_samples=50, n_valid=20)
     assert main(["eval", str(tmp_path / "run"), "--samples", "50", "--valid", "20", "--split", "valid"]) == 0
+
+
+def test_cli_figures_2_and_3_and_plot(mnist_like_run, tmp_path):
+    from PIL import Image
+
+    for figure in ("2", "3"):
+        out = tmp_path / f"fig{figure}.png"
+        assert main(["figures", str(mnist_like_run), "--figure", figure, "--out", str(out)]) == 0
+        assert Image.open(out).mode in ("RGB", "L")
+    fig2 = np.asarray(Image.open(tmp_path / "fig2.png").convert("RGB"))
+    assert ((fig2 == [255, 255, 0]).all(-1)).any()  # the outlined nearest neighbours
+    assert main(["plot", str(mnist_like_run)]) == 0
+    assert (mnist_like_run / "curves.png").exists()
+    assert main(["figures", str(mnist_like_run), "--figure", "2", "--out", str(tmp_path / "x.jpg")]) == 2
+    assert main(["plot", str(tmp_path)]) == 2
