@@ -12,7 +12,8 @@ QUIET = ["train.progress=false", "train.tensorboard=false", "monitor.enabled=fal
 
 
 def test_choose_panels_spreads_over_training():
-    assert choose_panels(list(range(10))) == [0, 3, 6, 9]
+    assert choose_panels(list(range(10))) == [0, 1, 4, 9]  # geometric: early change gets more panels
+    assert choose_panels(list(range(31))) == [0, 2, 9, 30]
     assert choose_panels([5, 6]) == [5, 6]
     with pytest.raises(ValueError, match="keep_checkpoints"):
         choose_panels([])
@@ -21,12 +22,12 @@ def test_choose_panels_spreads_over_training():
 def test_figure_1_from_a_toy_run(tmp_path, capsys):
     run = tmp_path / "run"
     Trainer(load_config("toy-1d", [*QUIET, "train.steps=40", "train.checkpoint_every=10"]), run).run()
-    assert [p.name for p in RunDir(run).snapshots()] == [f"step_{s:07d}.pt" for s in (10, 20, 30, 40)]
+    assert [p.name for p in RunDir(run).snapshots()] == [f"step_{s:07d}.pt" for s in (0, 10, 20, 30, 40)]
     out = tmp_path / "fig1.png"
     assert main(["figures", str(run), "--figure", "1", "--out", str(out)]) == 0
     assert Image.open(out).size[0] > 4 * 300
     summary = save_figure_1([load_checkpoint(p) for p in RunDir(run).snapshots()[:2]], tmp_path / "two.png")
-    assert [p["step"] for p in summary["panels"]] == [10, 20]
+    assert [p["step"] for p in summary["panels"]] == [0, 10]
     assert all(0 <= p["mean_abs_d_minus_half"] <= 0.5 for p in summary["panels"])
 
 

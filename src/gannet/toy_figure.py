@@ -32,10 +32,11 @@ def _networks(state: dict):
 
 
 def choose_panels(paths: list, panels: int = 4) -> list:
-    """``panels`` snapshots evenly spread over training, first and last included."""
+    """``panels`` snapshots spread geometrically over training (most change happens early), first and
+    last included."""
     if not paths:
         raise ValueError("the run has no kept checkpoints; train toy-1d with train.keep_checkpoints=true")
-    index = np.unique(np.linspace(0, len(paths) - 1, min(panels, len(paths))).round().astype(int))
+    index = np.unique(np.geomspace(1, len(paths), min(panels, len(paths))).round().astype(int) - 1)
     return [paths[i] for i in index]
 
 

@@ -131,6 +131,8 @@ class Trainer:
         log = MetricsLog(self.run_dir, resumed_at, cfg.train.tensorboard)
         bar = _progress(cfg, self.step)
         last_record: dict = {}
+        if cfg.train.keep_checkpoints and self.step == 0:
+            save_checkpoint(self._state(), self.run_dir.snapshot(0))  # the starting point, for Figure 1
         clock, busy = time.perf_counter(), 0.0
         examples = 0
         stop = _StopRequest()
