@@ -73,3 +73,17 @@ def test_invalid_input_is_a_clear_error():
     with pytest.raises(ValueError, match="dx"):
         jensen_shannon([1.0], [1.0], dx=-1)
     assert kl_divergence([0.5, 0.5 + 1e-9], [0.5, 0.5]) >= 0  # within the tolerance
+
+
+def test_underflowed_tails_on_a_wide_grid_do_not_make_kl_infinite():
+    grid = np.linspace(-40, 40, 80001)
+    dx = grid[1] - grid[0]
+    p, q = _gaussian(grid, 0, 1), _gaussian(grid, 1.5, 0.7)
+    assert (q == 0).any() and (p[q == 0] > 0).any()  # the underflow this guards against
+    closed = math.log(0.7) + (1 + 1.5**2) / (2 * 0.7**2) - 0.5
+    assert kl_divergence(p, q, dx=dx) == pytest.approx(closed, rel=1e-6)
+
+
+def test_optimal_discriminator_refuses_non_finite_input():
+    with pytest.raises(ValueError, match="finite"):
+        optimal_discriminator([np.nan, 0.5], [0.5, 0.5])

@@ -32,6 +32,7 @@ def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000,
     if data.valid is None:
         raise DataError(f"'{data.name}' has no validation split to choose sigma on (set data.valid_size)")
     scored = data.test if split == "test" else data.valid
+    n_train = len(data.train)
     if scored is None:
         raise DataError(f"'{data.name}' has no test split; use --split valid (sigma is then chosen on the first "
                         f"{n_valid} validation examples and all of them are scored: an optimistic estimate)")
@@ -49,6 +50,9 @@ def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000,
         "sigma_grid": result.sigmas,
         "sigma_chosen_on": f"the first {min(n_valid, len(data.valid))} validation examples",
         "scored": f"all {len(scored)} {split} examples",
+        "splits": {"train": [0, n_train], "valid": [n_train, n_train + len(data.valid)],
+                   "valid_size": len(data.valid), "valid_used": min(n_valid, len(data.valid)),
+                   "test": "the dataset's test file" if data.test is not None else None},
         "standard_error": "std (ddof 0) / sqrt(n) across scored examples",
         "reference": "Goodfellow et al. 2014, Table 1; paper-spec section 3",
         "seconds": round(time.perf_counter() - started, 2),

@@ -64,6 +64,8 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
     p_data, p_g = np.asarray(p_data, dtype=np.float64), np.asarray(p_g, dtype=np.float64)
     if p_data.shape != p_g.shape:
         raise ValueError(f"p_data has shape {p_data.shape} but p_g has {p_g.shape}")
+    if not (np.isfinite(p_data).all() and np.isfinite(p_g).all()):
+        raise ValueError("p_data and p_g must be finite (no NaN or infinite values)")
     if (p_data < 0).any() or (p_g < 0).any():
         raise ValueError("p_data and p_g must be non-negative")
     total = p_data + p_g
@@ -72,12 +74,19 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
 
 
 def kl_divergence(p, q, dx: float | None = None, tol: float = 1e-6) -> float:
-    """KL(p || q) = sum p log(p / q) (times dx for densities); +inf where p > 0 = q."""
+    """KL(p || q) = sum p log(p / q) (times dx for densities); +inf where p > 0 = q.
+
+    On a grid, far tails of a density can underflow to exactly 0; p-mass below 1e-12 where q = 0 is
+    taken as such an underflow and left out, rather than turning the divergence infinite.
+    """
     p, q = _pair(p, q, ("p", "q"), dx, tol)
-    if ((p > 0) & (q == 0)).any():
+    cell = 1.0 if dx is None else dx
+    outside = (p > 0) & (q == 0)
+    if p[outside].sum() * cell > 1e-12:
         return math.inf
-    value = float((_xlogy(p, p) - _xlogy(p, q)).sum())
-    return value * (1.0 if dx is None else dx)
+    inside = ~outside
+    value = float((_xlogy(p[inside], p[inside]) - _xlogy(p[inside], q[inside])).sum())
+    return value * cell
 
 
 def jensen_shannon(p, q, dx: float | None = None, tol: float = 1e-6) -> float:

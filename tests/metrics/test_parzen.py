@@ -36,7 +36,10 @@ def test_single_gaussian_closed_form_and_tensor_input():
 
 def test_far_points_stay_finite_and_errors():
     ll = log_likelihood(np.zeros((3, 784)), np.ones((2, 784)), 0.1)
-    assert np.isfinite(ll).all()
+    expected = -784 / (2 * 0.01) - 784 * math.log(0.1 * math.sqrt(2 * math.pi))  # exp(-39200) underflows
+    np.testing.assert_allclose(ll, expected, rtol=1e-12)
+    reversed_view = np.random.default_rng(0).random((5, 4))[::-1]  # negative strides are accepted
+    assert log_likelihood(reversed_view, reversed_view, 0.5).shape == (5,)
     with pytest.raises(ValueError, match="dimension"):
         log_likelihood(np.zeros((3, 4)), np.zeros((3, 5)), 0.1)
     with pytest.raises(ValueError, match="positive"):
@@ -84,3 +87,12 @@ def test_a_kernel_on_every_test_point_beats_a_shifted_one():
     rng = np.random.default_rng(4)
     x = rng.random((20, 3))
     assert log_likelihood(x, x, 0.05).mean() > log_likelihood(x + 0.5, x, 0.05).mean()
+
+
+def test_a_sigma_at_the_edge_of_the_grid_is_flagged():
+    rng = np.random.default_rng(5)
+    points = rng.random((50, 20))
+    assert evaluate(points, points, points).sigma_at_edge  # centres on the data: the smallest sigma wins
+    assert evaluate(points, points, points).sigma == pytest.approx(0.1)
+    samples, valid = rng.normal(0, 1.0, (400, 2)), rng.normal(0, 1.0, (200, 2))  # best sigma ~0.4
+    assert not evaluate(samples, valid, valid).sigma_at_edge

@@ -26,7 +26,7 @@ DEFAULT_SIGMAS = tuple(float(s) for s in np.logspace(-1, 0, 10))  # the authors'
 
 
 def _as_matrix(a, name: str) -> torch.Tensor:
-    t = a if isinstance(a, torch.Tensor) else torch.from_numpy(np.asarray(a))
+    t = a if isinstance(a, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(a))
     if t.ndim == 0 or len(t) == 0:
         raise ValueError(f"{name} must be a non-empty array of points, got shape {tuple(t.shape)}")
     return t.detach().reshape(len(t), -1).to(torch.float64)
@@ -86,13 +86,14 @@ class ParzenResult:
     n_samples: int
     n_valid: int
     n_test: int
+    sigma_at_edge: bool = False  # the grid, not the data, bounded the choice
     protocol: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def summary(self) -> str:
-        edge = " (at the edge of the grid)" if self.sigma in (self.sigmas[0], self.sigmas[-1]) else ""
+        edge = " (at the edge of the grid)" if self.sigma_at_edge else ""
         return (f"Parzen log-likelihood {self.mean:.1f} +- {self.standard_error:.1f} nats "
                 f"(sigma {self.sigma:.4g}{edge}; {self.n_samples} samples, {self.n_test} test examples)")
 
@@ -111,4 +112,5 @@ def evaluate(samples, x_valid, x_test, sigmas=None, chunk: int = 1024) -> Parzen
         n_samples=len(samples),
         n_valid=len(x_valid),
         n_test=len(x_test),
+        sigma_at_edge=sigma in (float(grid.min()), float(grid.max())),
     )
