@@ -189,10 +189,9 @@ def cmd_sample(argv: list[str]) -> int:
     from gannet.checkpoint import load_checkpoint
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_write
-    from gannet.train.run_dir import RunDir
     from gannet.train.trainer import generated_samples
 
-    path = _checkpoint_path(Path(args.source), args.checkpoint, RunDir)
+    path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = load_checkpoint(path)
     samples = generated_samples(state, args.n, seed=args.seed, device=args.device)
     if out.suffix == ".npy":
@@ -205,7 +204,10 @@ def cmd_sample(argv: list[str]) -> int:
     return 0
 
 
-def _checkpoint_path(source: Path, which: str | None, RunDir) -> Path:
+def _checkpoint_path(source: Path, which: str | None) -> Path:
+    """The checkpoint a command reads: the file itself, or a run folder's best (when it has one) or last."""
+    from gannet.train.run_dir import RunDir
+
     if source.is_dir():
         run = RunDir(source)
         if which == "best" and not run.best.exists():
@@ -238,9 +240,8 @@ def cmd_eval(argv: list[str]) -> int:
         raise UsageError("--samples and --valid must be positive")
 
     from gannet.evaluate import parzen_eval, run_folder_of, write_record
-    from gannet.train.run_dir import RunDir
 
-    path = _checkpoint_path(Path(args.source), args.checkpoint, RunDir)
+    path = _checkpoint_path(Path(args.source), args.checkpoint)
     record = parzen_eval(path, args.samples, args.valid, args.split, args.seed, args.data_root, device=args.device)
     out = write_record(record, run_folder_of(path), f"parzen_{path.stem}")
     edge = " (at the edge of the grid)" if record["sigma_at_edge"] else ""
@@ -280,11 +281,10 @@ def cmd_figures(argv: list[str]) -> int:
         print("; ".join(f"step {p['step']}: E|D-1/2| = {p['mean_abs_d_minus_half']:.3f}" for p in summary["panels"]))
     else:
         from gannet import figures
-        from gannet.config import Config
-        from gannet.models import build_generator
+        from gannet.models import networks_from_state
 
-        state = load_checkpoint(_checkpoint_path(run.root, args.checkpoint, RunDir))
-        cfg = Config.model_validate(state["config"])
+        state = load_checkpoint(_checkpoint_path(run.root, args.checkpoint))
+        cfg, G, _ = networks_from_state(state)
         if state["data_kind"] != "image":
             raise UsageError(f"Figure {args.figure} shows images; {run.root} was trained on points")
         if args.figure == 2:
@@ -296,8 +296,6 @@ def cmd_figures(argv: list[str]) -> int:
             train = load_dataset(cfg.data, cfg.seed).train
             figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out)
         else:
-            G = build_generator(cfg, tuple(state["data_shape"]), 0)
-            G.load_state_dict(state["generator"])
             figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed)
     print(f"gannet: wrote Figure {args.figure} to {out}", file=sys.stderr)
     return 0
@@ -339,12 +337,11 @@ def cmd_theory(argv: list[str]) -> int:
     generator, prior = None, "normal"
     if args.run:
         from gannet.checkpoint import load_checkpoint
-        from gannet.toy_figure import _networks
-        from gannet.train.run_dir import RunDir
+        from gannet.toy_figure import toy_1d_networks
 
-        state = load_checkpoint(_checkpoint_path(Path(args.run), "last", RunDir))
+        state = load_checkpoint(_checkpoint_path(Path(args.run), "last"))
         try:
-            cfg, generator, _ = _networks(state)
+            cfg, generator, _ = toy_1d_networks(state)
         except ValueError as err:
             raise UsageError(f"{args.run}: {err}") from None
         prior = cfg.noise.prior

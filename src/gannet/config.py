@@ -196,15 +196,21 @@ def parse_value(text: str) -> Any:
     return value
 
 
-def _takes_text(parts: list[str]) -> bool:
-    """Whether the schema's key ``parts`` holds free text (paths, names), whose VALUE is kept verbatim."""
+def _section(parts: list[str]) -> type[BaseModel] | None:
+    """The schema class of the section named by ``parts`` (``[]`` is the top level), or None."""
     model: type[BaseModel] = Config
-    for part in parts[:-1]:
+    for part in parts:
         field = model.model_fields.get(part)
         if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
-            return False
+            return None
         model = field.annotation
-    field = model.model_fields.get(parts[-1])
+    return model
+
+
+def _takes_text(parts: list[str]) -> bool:
+    """Whether the schema's key ``parts`` holds free text (paths, names), whose VALUE is kept verbatim."""
+    section = _section(parts[:-1])
+    field = section.model_fields.get(parts[-1]) if section else None
     return field is not None and field.annotation in (str, str | None)
 
 
@@ -256,14 +262,9 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {msg} (got {got!r})"
 
 
-def _known_keys(section: list[str]) -> list[str]:
-    model: type[BaseModel] = Config
-    for part in section:
-        field = model.model_fields.get(part)
-        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
-            return []
-        model = field.annotation
-    return list(model.model_fields)
+def _known_keys(parts: list[str]) -> list[str]:
+    section = _section(parts)
+    return list(section.model_fields) if section else []
 
 
 def load_config(config: str, overrides: list[str] | None = None) -> Config:

@@ -16,19 +16,16 @@ from gannet.config import Config
 from gannet.data.toy import TOYS
 from gannet.experiments.optimal_d import prior_quantiles, pushforward_density
 from gannet.io import atomic_write
-from gannet.models import build_discriminator, build_generator
+from gannet.models import networks_from_state
 
 
-def _networks(state: dict):
+def toy_1d_networks(state: dict):
+    """Config, G and D of a toy-1d checkpoint; a clear error for any other run."""
     cfg = Config.model_validate(state["config"])
     if cfg.data.name != "toy-1d" or cfg.noise.dim != 1:
         raise ValueError(f"Figure 1 needs a toy-1d run with 1-D noise (this one: data.name={cfg.data.name}, "
                          f"noise.dim={cfg.noise.dim})")
-    G = build_generator(cfg, (1,), 0)
-    G.load_state_dict(state["generator"])
-    D = build_discriminator(cfg, (1,), 0)
-    D.load_state_dict(state["discriminator"])
-    return cfg, G.eval(), D.eval()
+    return networks_from_state(state)
 
 
 def choose_panels(paths: list, panels: int = 4) -> list:
@@ -53,7 +50,7 @@ def save_figure_1(states: list[dict], path) -> dict:
     axes = np.atleast_1d(axes)
     summary = []
     for ax, state in zip(axes, states):
-        cfg, G, D = _networks(state)
+        cfg, G, D = toy_1d_networks(state)
         edges = np.linspace(0.0, 6.0, 241)
         grid = 0.5 * (edges[1:] + edges[:-1])
         p_data = data.density(grid[:, None])

@@ -33,8 +33,20 @@ def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> 
     return net
 
 
+def networks_from_state(state: dict) -> tuple[Config, MLPGenerator, MLPDiscriminator]:
+    """The config and the trained G and D (eval mode, CPU) of a checkpoint state."""
+    cfg = Config.model_validate(state["config"])
+    shape = tuple(state["data_shape"])
+    G = build_generator(cfg, shape, 0)
+    G.load_state_dict(state["generator"])
+    D = build_discriminator(cfg, shape, 0)
+    D.load_state_dict(state["discriminator"])
+    return cfg, G.eval(), D.eval()
+
+
 def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters"]
+__all__ = ["MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters",
+           "networks_from_state"]

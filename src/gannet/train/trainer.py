@@ -25,7 +25,7 @@ from gannet.io import atomic_write_text
 from gannet.losses import GENERATOR_LOSSES
 from gannet.data.batches import ShuffledBatches
 from gannet.metrics.parzen import log_likelihood
-from gannet.models import build_discriminator, build_generator
+from gannet.models import build_discriminator, build_generator, networks_from_state
 from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train.optim import make_optimizer, set_hyperparameters
@@ -312,11 +312,8 @@ def _progress(cfg: Config, initial: int):
 
 def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu") -> np.ndarray:
     """Draw ``n`` samples (N, *data_shape) from the generator stored in a checkpoint state."""
-    cfg = Config.model_validate(state["config"])
-    shape = tuple(state["data_shape"])
-    G = build_generator(cfg, shape, 0)
-    G.load_state_dict(state["generator"])
-    G.to(device).eval()
+    cfg, G, _ = networks_from_state(state)
+    G.to(device)
     z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed)).to(device)
     with torch.no_grad():
         return torch.cat([G(chunk) for chunk in z.split(10_000)]).float().cpu().numpy()
