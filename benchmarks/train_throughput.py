@@ -70,9 +70,10 @@ def plain_loop(train: torch.Tensor, steps: int, warmup: int = 20) -> float:
                 return steps * 100 / (time.perf_counter() - start)
 
 
-def gannet_loop(update: str, steps: int, folder: Path, data_root: str) -> float:
+def gannet_loop(update: str, precision: str, steps: int, folder: Path, data_root: str) -> float:
     """Images/s of ``gannet train mnist-2014`` (the log intervals after the first)."""
-    cfg = load_config("mnist-2014", [f"train.update={update}", f"train.steps={steps}", "train.log_every=50",
+    cfg = load_config("mnist-2014", [f"train.update={update}", f"precision={precision}", f"train.steps={steps}",
+                                     "train.log_every=50",
                                      "monitor.enabled=false", "train.progress=false", "train.tensorboard=false",
                                      "device=cpu", f"data.root={data_root}"])
     Trainer(cfg, folder, resume=False).run()
@@ -90,8 +91,8 @@ def step_flops(update: str, data_root: str, folder: Path) -> int:
     return counter.get_total_flops()
 
 
-def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_peak(size: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     start = time.perf_counter()
     for _ in range(repeats):
@@ -108,22 +109,29 @@ def main() -> None:
     from gannet.data.mnist import load_mnist_splits
 
     train = torch.from_numpy(load_mnist_splits(Path(data_root), "mnist", 10_000)["train"])
-    results: dict[str, list[float]] = {"plain": [], "alternating": [], "simultaneous": [], "peak": []}
+    variants = [(u, p) for p in ("fp32", "bf16") for u in ("alternating", "simultaneous")]
+    results: dict[str, list[float]] = {"plain": [], "peak fp32": [], "peak bf16": []}
+    results.update({f"{u} {p}": [] for u, p in variants})
     with tempfile.TemporaryDirectory() as tmp:
         flops = {u: step_flops(u, data_root, Path(tmp) / f"flops-{u}") for u in ("alternating", "simultaneous")}
         for round_ in range(args.rounds):
-            results["peak"].append(matmul_peak())
+            results["peak fp32"].append(matmul_peak())
+            results["peak bf16"].append(matmul_peak(dtype=torch.bfloat16))
             results["plain"].append(plain_loop(train, args.steps))
-            for update in ("alternating", "simultaneous"):
-                results[update].append(gannet_loop(update, args.steps, Path(tmp) / f"{update}-{round_}", data_root))
+            for update, precision in variants:
+                folder = Path(tmp) / f"{update}-{precision}-{round_}"
+                results[f"{update} {precision}"].append(gannet_loop(update, precision, args.steps, folder, data_root))
     best = {k: max(v) for k, v in results.items()}
-    print(f"threads: {torch.get_num_threads()}; fp32 matrix-product peak: {best['peak']:.0f} GFLOP/s")
-    print(f"plain loop (DataLoader, BCELoss, Adam, 3 D forwards, .item()): {best['plain']:7.0f} images/s")
-    for update in ("alternating", "simultaneous"):
+    print(f"threads: {torch.get_num_threads()}; matrix-product peak: fp32 {best['peak fp32']:.0f} GFLOP/s, "
+          f"bf16 {best['peak bf16']:.0f} GFLOP/s")
+    print(f"plain loop, fp32 (DataLoader, BCELoss, Adam, 3 D forwards, .item()): {best['plain']:7.0f} images/s")
+    for update, precision in variants:
+        rate = best[f"{update} {precision}"]
         per_image = flops[update] / 100
-        achieved = best[update] * per_image / 1e9
-        print(f"gannet {update:<13} {best[update]:7.0f} images/s = {best[update] / best['plain']:.2f}x plain; "
-              f"{per_image / 1e6:.1f} MFLOP/image, {achieved:.0f} GFLOP/s = {achieved / best['peak']:.0%} of peak")
+        achieved = rate * per_image / 1e9
+        print(f"gannet {update:<13} {precision}: {rate:7.0f} images/s = {rate / best['plain']:.2f}x plain; "
+              f"{per_image / 1e6:.1f} MFLOP/image, {achieved:.0f} GFLOP/s = "
+              f"{achieved / best['peak ' + precision]:.0%} of the {precision} peak")
     print("all rounds:", json.dumps({k: [round(x) for x in v] for k, v in results.items()}))
 
 

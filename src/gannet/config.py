@@ -130,6 +130,7 @@ class Config(_Section):
     description: str = ""
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: autocast forwards, fp32 master weights")
     data: DataConfig = Field(default_factory=DataConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)

@@ -1,6 +1,7 @@
 """Runs survive: exact resume, crash recovery, divergence, atomic checkpoints."""
 
 import json
+import math
 import os
 import signal
 
@@ -185,3 +186,13 @@ def test_metrics_lines_are_json(tmp_path):
     Trainer(_cfg("train.steps=10"), tmp_path).run()
     for line in (tmp_path / "metrics.jsonl").read_text().splitlines():
         json.loads(line)
+
+
+def test_bf16_autocast_keeps_fp32_weights_and_learns(tmp_path):
+    run = tmp_path / "bf16"
+    Trainer(_cfg("precision=bf16", "train.steps=200", "train.log_every=50"), run).run()
+    state = load_checkpoint(RunDir(run).last)
+    assert all(v.dtype == torch.float32 for v in state["generator"].values())  # master weights stay fp32
+    train = [r for r in read_metrics(RunDir(run).metrics) if "d_loss" in r]
+    assert all(math.isfinite(r["d_loss"]) and math.isfinite(r["g_loss"]) for r in train)
+    assert train[-1]["d_real"] > train[-1]["d_fake"]  # D learned to separate them, as in fp32

@@ -35,13 +35,19 @@ class GAN:
     prior: str
     noise_dim: int
     noise_generator: torch.Generator
+    precision: str = "fp32"
 
     def noise(self, n: int) -> Tensor:
         return sample_noise(self.prior, n, self.noise_dim, self.noise_generator, self.noise_generator.device)
 
+    def autocast(self):
+        """Forward passes in bf16 when ``precision`` is bf16 (weights, gradients and updates stay fp32)."""
+        return torch.autocast(self.noise_generator.device.type, dtype=torch.bfloat16,
+                              enabled=self.precision == "bf16")
+
 
 def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    logits = d(torch.cat([real, fake]))
+    logits = d(torch.cat([real, fake.to(real.dtype)])).float()  # losses always in fp32
     return logits[: len(real)], logits[len(real) :]
 
 
@@ -61,16 +67,19 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss:
     G, D = gan.generator, gan.discriminator
     for _ in range(k):
         real = batches.next()
-        with torch.no_grad():
+        with torch.no_grad(), gan.autocast():
             fake = G(gan.noise(len(real)))
-        real_logits, fake_logits = _discriminate(D, real, fake)
+        with gan.autocast():
+            real_logits, fake_logits = _discriminate(D, real, fake)
         d_loss = discriminator_loss(real_logits, fake_logits)
         gan.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         gan.opt_d.step()
 
     D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
-    g_loss = generator_loss(D(G(gan.noise(batches.batch_size))))
+    with gan.autocast():
+        fake_logits_g = D(G(gan.noise(batches.batch_size))).float()
+    g_loss = generator_loss(fake_logits_g)
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     gan.opt_g.step()
@@ -82,8 +91,8 @@ def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss
     """The authors' code: both gradients from one minibatch and one z, applied together (k = 1)."""
     G, D = gan.generator, gan.discriminator
     real = batches.next()
-    fake = G(gan.noise(len(real)))
-    real_logits, fake_logits = _discriminate(D, real, fake)
+    with gan.autocast():
+        real_logits, fake_logits = _discriminate(D, real, G(gan.noise(len(real))))
     d_loss = discriminator_loss(real_logits, fake_logits)
     g_loss = generator_loss(fake_logits)  # the same dropped-out fake logits as D's loss
 

@@ -95,6 +95,7 @@ class Trainer:
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
+            precision=cfg.precision,
         )
         if len(train) < cfg.train.batch_size:
             raise DataError(f"train.batch_size={cfg.train.batch_size} is larger than the {len(train)} training "
