@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 GANNET_DATA ?= $(abspath ../shared/data)
 export GANNET_DATA
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/parzen_speed.py
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

@@ -9,7 +9,10 @@ and its images/s are read from the run's own metrics, which exclude sampling and
 Also printed: the FLOPs of one gannet step, counted by ``torch.utils.flop_counter`` on the real step,
 the achieved GFLOP/s, and the fraction of a large fp32 matrix product's GFLOP/s measured in this run.
 
+Then the sampling rate of the generator and the peak memory of a whole training process.
+
     GANNET_DATA=../shared/data python benchmarks/train_throughput.py [--rounds 3] [--steps 300]
+    make bench
 """
 
 from __future__ import annotations
@@ -100,6 +103,42 @@ def matmul_peak(size: int = 2048, repeats: int = 10, dtype=torch.float32) -> flo
     return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
+def sampling_rate(folder: Path, data_root: str, n: int = 50_000) -> float:
+    """Samples/s of a mnist-2014 generator's forward pass (fp32, inference mode, batches of 10,000)."""
+    from gannet.checkpoint import load_checkpoint
+    from gannet.models import networks_from_state
+    from gannet.noise import sample_noise
+
+    cfg = load_config("mnist-2014", ["train.steps=1", "monitor.enabled=false", "train.progress=false",
+                                     "train.tensorboard=false", "device=cpu", f"data.root={data_root}"])
+    Trainer(cfg, folder).run()
+    _, G, _ = networks_from_state(load_checkpoint(folder / "checkpoints" / "last.pt"))
+    z = sample_noise("uniform", n, 100, torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        G(z[:1000])
+        start = time.perf_counter()
+        for chunk in z.split(10_000):
+            G(chunk)
+        return n / (time.perf_counter() - start)
+
+
+def peak_memory_mb(data_root: str, update: str, steps: int = 200) -> float:
+    """Peak resident memory of a fresh process that trains ``steps`` mnist-2014 steps (MiB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, tempfile\n"
+        "from gannet.config import load_config\nfrom gannet.train.trainer import Trainer\n"
+        f"cfg = load_config('mnist-2014', ['train.update={update}', 'train.steps={steps}', 'train.progress=false', "
+        f"'train.tensorboard=false', 'device=cpu', 'data.root={data_root}'])\n"
+        "Trainer(cfg, tempfile.mkdtemp()).run()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
@@ -133,6 +172,11 @@ def main() -> None:
               f"{per_image / 1e6:.1f} MFLOP/image, {achieved:.0f} GFLOP/s = "
               f"{achieved / best['peak ' + precision]:.0%} of the {precision} peak")
     print("all rounds:", json.dumps({k: [round(x) for x in v] for k, v in results.items()}))
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"sampling: {sampling_rate(Path(tmp), data_root):.0f} samples/s from the mnist-2014 generator (fp32)")
+    for update in ("alternating", "simultaneous"):
+        print(f"peak memory of a mnist-2014 training process ({update}, whole process, data included): "
+              f"{peak_memory_mb(data_root, update):.0f} MiB")
 
 
 if __name__ == "__main__":

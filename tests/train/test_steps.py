@@ -107,3 +107,30 @@ def test_the_replay_is_sensitive_to_the_masks():
     g_grads = torch.autograd.grad(generator_loss_nonsaturating(logits[5:]), list(G0.parameters()))
     _sgd(G0.parameters(), g_grads)
     assert not all(torch.allclose(a, b, atol=1e-6) for a, b in zip(gan.generator.parameters(), G0.parameters()))
+
+
+def test_one_pass_over_real_and_fake_equals_the_plain_two_pass_bce_formulation():
+    """The fast path (one D pass over the concatenated batch, softplus on logits) gives the same losses
+    and gradients as the plain formulation (two D passes, sigmoid, BCELoss), dropout fixed (off)."""
+    torch.manual_seed(0)
+    G = MLPGenerator(3, [8], (4,), output="sigmoid")
+    D = MLPDiscriminator(4, [6], activation="maxout", pieces=2, keep_input=1.0, keep_hidden=1.0)
+    real, z = torch.rand(5, 4), torch.randn(5, 3)
+
+    fake = G(z)
+    real_logits, fake_logits = D(torch.cat([real, fake])).split(5)
+    fast_d = discriminator_loss(real_logits, fake_logits)  # gradients taken for D's weights only
+    fast_g = generator_loss_nonsaturating(fake_logits)
+    fast_grads = torch.autograd.grad(fast_d, list(D.parameters()), retain_graph=True)
+    fast_g_grads = torch.autograd.grad(fast_g, list(G.parameters()))
+
+    bce = torch.nn.BCELoss()
+    d_real, d_fake = torch.sigmoid(D(real)).squeeze(-1), torch.sigmoid(D(G(z).detach())).squeeze(-1)
+    plain_d = 0.5 * (bce(d_real, torch.ones(5)) + bce(d_fake, torch.zeros(5)))
+    plain_g = bce(torch.sigmoid(D(G(z))).squeeze(-1), torch.ones(5))
+    plain_grads = torch.autograd.grad(plain_d, list(D.parameters()))
+    plain_g_grads = torch.autograd.grad(plain_g, list(G.parameters()))
+
+    assert torch.allclose(fast_d, plain_d, atol=1e-6) and torch.allclose(fast_g, plain_g, atol=1e-6)
+    for a, b in zip(fast_grads + fast_g_grads, plain_grads + plain_g_grads):
+        assert torch.allclose(a, b, atol=1e-6)
