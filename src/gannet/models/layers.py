@@ -33,7 +33,8 @@ def dropout(x: torch.Tensor, keep: float, generator: torch.Generator | None) -> 
     """Inverted dropout: x * Bernoulli(keep) / keep, a fresh mask per element (pylearn2 ``apply_dropout``)."""
     if keep >= 1.0:
         return x
-    return x * dropout_mask(x.shape, keep, generator, x.device) * (1.0 / keep)
+    scaled_mask = dropout_mask(x.shape, keep, generator, x.device).to(x.dtype).mul_(1.0 / keep)
+    return x * scaled_mask  # one multiply in the graph: half the work of x * mask * scale
 
 
 @torch.no_grad()
