@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from gannet.io import atomic_write
+from gannet.io import atomic_write, atomic_write_bytes, to_bytes
 
 FORMAT = "gannet-checkpoint"
 VERSION = 1
@@ -25,9 +25,15 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file."""
 
 
-def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> None:
+def save_checkpoint(state: dict[str, Any], path: str | os.PathLike, *copies: str | os.PathLike) -> None:
+    """Write ``state`` atomically to ``path`` (and to each of ``copies``, serialised only once)."""
     state = {"format": FORMAT, "version": VERSION, **state}
-    atomic_write(path, lambda f: torch.save(state, f))
+    if not copies:
+        atomic_write(path, lambda f: torch.save(state, f))
+        return
+    data = to_bytes(lambda f: torch.save(state, f))
+    for target in (path, *copies):
+        atomic_write_bytes(target, data)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import torch
 
+from gannet.data.errors import DataError
+
 
 class ShuffledBatches:
     def __init__(self, data: torch.Tensor, batch_size: int, seed: int):
         if len(data) < batch_size:
-            raise ValueError(f"train.batch_size={batch_size} is larger than the {len(data)} training examples")
+            raise DataError(f"train.batch_size={batch_size} is larger than the {len(data)} training examples")
         self.data = data
         self.batch_size = batch_size
         self.batches_per_epoch = len(data) // batch_size

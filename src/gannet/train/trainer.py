@@ -19,7 +19,7 @@ import torch
 
 from gannet.checkpoint import load_checkpoint, save_checkpoint
 from gannet.config import Config, ConfigError, dump_yaml
-from gannet.data import DataError, Dataset, load_dataset
+from gannet.data import Dataset, load_dataset
 from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
 from gannet.losses import GENERATOR_LOSSES
@@ -55,6 +55,7 @@ class Schedule:
     """When periodic work happens, in generator steps."""
 
     steps_per_epoch: int
+    batches_per_step: int  # k minibatches per generator step when alternating, else 1
     log: int
     sample: int
     checkpoint: int
@@ -65,8 +66,8 @@ class Schedule:
         batches_per_step = cfg.train.k if cfg.train.update == "alternating" else 1
         per_epoch = max(1, batches_per_epoch // batches_per_step)
         t = cfg.train
-        return cls(per_epoch, t.log_every, t.sample_every or per_epoch, t.checkpoint_every or per_epoch,
-                   cfg.monitor.every or per_epoch)
+        return cls(per_epoch, batches_per_step, t.log_every, t.sample_every or per_epoch,
+                   t.checkpoint_every or per_epoch, cfg.monitor.every or per_epoch)
 
 
 class Trainer:
@@ -97,9 +98,6 @@ class Trainer:
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
             precision=cfg.precision,
         )
-        if len(train) < cfg.train.batch_size:
-            raise DataError(f"train.batch_size={cfg.train.batch_size} is larger than the {len(train)} training "
-                            f"examples of '{self.data.name}'")
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"))
         self.schedule = Schedule.from_config(cfg, self.batches.batches_per_epoch)
         self.step_fn = STEPS[cfg.train.update]
@@ -153,7 +151,7 @@ class Trainer:
                 stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.generator_loss)
                 self.tracker.add(step, stats)
                 self.step = step
-                examples += cfg.train.batch_size * (cfg.train.k if cfg.train.update == "alternating" else 1)
+                examples += cfg.train.batch_size * schedule.batches_per_step
                 bar.update(1)
 
                 finished = step == cfg.train.steps
@@ -173,10 +171,8 @@ class Trainer:
                     self._save_samples(step, log)
                 if step % schedule.checkpoint == 0 or finished:
                     self._check_finite()
-                    state = self._state()
-                    save_checkpoint(state, self.run_dir.last)
-                    if cfg.train.keep_checkpoints:
-                        save_checkpoint(state, self.run_dir.snapshot(step))
+                    kept = [self.run_dir.snapshot(step)] if cfg.train.keep_checkpoints else []
+                    save_checkpoint(self._state(), self.run_dir.last, *kept)
                 busy += time.perf_counter() - started
         finally:
             stop.restore()
