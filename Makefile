@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 GANNET_DATA ?= $(abspath ../shared/data)
 export GANNET_DATA
 
-.PHONY: demo test bench install install-dev clean
+.PHONY: demo test bench table1 install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: install-dev
 bench: install
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/parzen_speed.py
+
+# Table 1 of the paper, end to end (hours on 2 cores; rerun to continue; see docs/reproduction.md)
+table1: install
+	$(BIN)/python benchmarks/reproduce_table1.py --out runs/table1
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

@@ -153,3 +153,23 @@ def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "gannet", "recipes"], capture_output=True, text=True)
     assert result.returncode == 0 and "mnist-2014" in result.stdout
     assert Path(sys.executable).parent.joinpath("gannet").exists()
+
+
+def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_path, capsys, fake_mnist):
+    run = tmp_path / "run"
+    assert _train("mnist-2014", "--out", str(run), f"data.root={fake_mnist}", "data.valid_size=100",
+                  "train.batch_size=20", "train.steps=4", "monitor.enabled=false") == 0
+    out = tmp_path / "results" / "g.pt"
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    exported, full = load_checkpoint(out), load_checkpoint(RunDir(run).last)
+    assert "discriminator" not in exported and "opt_g" not in exported and exported["contents"] == "generator"
+    assert out.stat().st_size < RunDir(run).last.stat().st_size / 2
+    assert all((exported["generator"][k] == v).all() for k, v in full["generator"].items())
+    for source, name in ((run, "full.npy"), (out, "exported.npy")):
+        assert main(["sample", str(source), "-n", "8", "--out", str(tmp_path / name)]) == 0
+    assert np.array_equal(np.load(tmp_path / "full.npy"), np.load(tmp_path / "exported.npy"))
+    assert main(["eval", str(out), "--samples", "50", "--valid", "20"]) == 0
+    assert "Parzen log-likelihood" in capsys.readouterr().out
+    assert (out.parent / "eval_parzen_g.json").exists()
+    assert main(["export", str(run), "--out", str(tmp_path / "g.bin")]) == 2
+    assert "must end in .pt" in capsys.readouterr().err

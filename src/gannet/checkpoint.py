@@ -55,3 +55,16 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if state.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not supported (expected {VERSION})")
     return state
+
+
+GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "best_valid")
+
+
+def generator_only(state: dict[str, Any]) -> dict[str, Any]:
+    """The part of a training checkpoint needed to sample from and evaluate G (not to resume training):
+    about a third of the file for the paper's MNIST model. ``gannet sample``, ``eval`` and ``figures``
+    accept it like a full checkpoint."""
+    kept = {k: state[k] for k in GENERATOR_KEYS if k in state}
+    kept["generator"] = {k: v.detach().cpu().contiguous() for k, v in state["generator"].items()}
+    kept["contents"] = "generator"
+    return kept

@@ -29,7 +29,7 @@ RESUMABLE_KEYS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "figures": cmd_figures,
+    commands = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "eval": cmd_eval, "figures": cmd_figures,
                 "plot": cmd_plot, "theory": cmd_theory, "recipes": cmd_recipes, "data": cmd_data}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
@@ -55,6 +55,8 @@ commands:
                        train a GAN; CONFIG is a YAML file or a recipe name
   sample RUN_OR_CHECKPOINT -n N --out FILE
                        write N samples as a PNG grid (.png) or an array (.npy)
+  export RUN_OR_CHECKPOINT --out FILE.pt
+                       keep only what sampling and evaluation need (G and its config)
   eval RUN_OR_CHECKPOINT --metric parzen
                        the paper's Parzen-window log-likelihood protocol
   figures RUN --figure 1|2|3 --out FILE.png
@@ -201,6 +203,29 @@ def cmd_sample(argv: list[str]) -> int:
     else:
         save_points_plot(samples, out, title=f"{args.n} samples, step {state['step']}")
     print(f"gannet: wrote {args.n} samples to {out} from {path} (step {state['step']})", file=sys.stderr)
+    return 0
+
+
+def cmd_export(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet export", description="Write a generator-only checkpoint: "
+                                     "G's weights and config, enough for sample, eval and figures.")
+    parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
+    parser.add_argument("--out", required=True, help="output .pt file")
+    parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
+                        "(default: best by validation when the run has one, else last)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.suffix != ".pt":
+        raise UsageError(f"--out {out}: the file name must end in .pt")
+
+    from gannet.checkpoint import generator_only, load_checkpoint, save_checkpoint
+
+    path = _checkpoint_path(Path(args.source), args.checkpoint)
+    state = load_checkpoint(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(generator_only(state), out)
+    print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
+          file=sys.stderr)
     return 0
 
 

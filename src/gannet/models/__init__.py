@@ -33,12 +33,15 @@ def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> 
     return net
 
 
-def networks_from_state(state: dict) -> tuple[Config, MLPGenerator, MLPDiscriminator]:
-    """The config and the trained G and D (eval mode, CPU) of a checkpoint state."""
+def networks_from_state(state: dict) -> tuple[Config, MLPGenerator, MLPDiscriminator | None]:
+    """The config and the trained G and D (eval mode, CPU) of a checkpoint state; D is None in a
+    generator-only file (:func:`gannet.checkpoint.generator_only`)."""
     cfg = Config.model_validate(state["config"])
     shape = tuple(state["data_shape"])
     G = build_generator(cfg, shape, 0)
     G.load_state_dict(state["generator"])
+    if "discriminator" not in state:
+        return cfg, G.eval(), None
     D = build_discriminator(cfg, shape, 0)
     D.load_state_dict(state["discriminator"])
     return cfg, G.eval(), D.eval()
