@@ -17,7 +17,7 @@ import argparse
 import time
 from pathlib import Path
 
-from gannet.experiments.table1 import markdown_table, parse_plan, reproduce
+from gannet.experiments.table1 import parse_plan, reproduce
 
 DEFAULT_PLAN = ["released:150000", "gaussian", "alternating", "minimax", "fashion"]
 

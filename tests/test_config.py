@@ -1,6 +1,13 @@
 import pytest
 
-from gannet.config import ConfigError, apply_overrides, load_config, parse_value, recipe_names, validate
+from gannet.config import (
+    ConfigError,
+    apply_overrides,
+    load_config,
+    parse_value,
+    recipe_names,
+    validate,
+)
 
 
 def test_every_recipe_is_valid():

@@ -8,6 +8,7 @@ from gannet.figures import (
     interpolation_grid,
     nearest_neighbours,
     plot_metrics,
+    plot_validation_curves,
     samples_with_neighbours_grid,
     save_figure_2,
     save_figure_3,
@@ -157,3 +158,13 @@ def test_plot_metrics_needs_training_records(tmp_path):
         with pytest.raises(ValueError, match="no training records"):
             plot_metrics(records, tmp_path / "m.png")
     assert not (tmp_path / "m.png").exists()
+
+
+def test_validation_curves_plot_each_run_and_refuse_runs_without_estimates(tmp_path):
+    runs = {"a": [{"step": 500 * e, "epoch": e, "valid_parzen_ll": -100.0 + e} for e in range(1, 6)],
+            "b": [{"step": 1, "epoch": 1, "d_loss": 0.7}]}
+    plot_validation_curves(runs, tmp_path / "v.png")
+    assert Image.open(tmp_path / "v.png").size[0] > 300
+    with pytest.raises(ValueError, match="no run has validation estimates"):
+        plot_validation_curves({"b": runs["b"]}, tmp_path / "w.png")
+    assert not (tmp_path / "w.png").exists()

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from gannet.theory import LOG4, jensen_shannon, kl_divergence, optimal_discriminator, virtual_criterion
+from gannet.theory import (
+    LOG4,
+    jensen_shannon,
+    kl_divergence,
+    optimal_discriminator,
+    virtual_criterion,
+)
 
 
 def _gaussian(grid, mean, std):

@@ -51,7 +51,7 @@ class GeneratorConfig(_Section):
     init_range: float | None = Field(0.05, gt=0, description="weights ~ U(-r, r), biases 0; null = PyTorch default")
 
     @model_validator(mode="after")
-    def _check(self) -> "GeneratorConfig":
+    def _check(self) -> GeneratorConfig:
         if any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
         if self.output_bias == "marginals" and self.output != "sigmoid":
@@ -68,7 +68,7 @@ class DiscriminatorConfig(_Section):
     init_range: float | None = Field(0.005, gt=0)
 
     @model_validator(mode="after")
-    def _check(self) -> "DiscriminatorConfig":
+    def _check(self) -> DiscriminatorConfig:
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty list of positive integers, got {self.hidden}")
         return self
@@ -91,7 +91,7 @@ class TrainConfig(_Section):
     tensorboard: bool = True
 
     @model_validator(mode="after")
-    def _check(self) -> "TrainConfig":
+    def _check(self) -> TrainConfig:
         if self.update == "simultaneous" and self.k != 1:
             raise ValueError(f"update 'simultaneous' needs k = 1, got k = {self.k}")
         return self
@@ -110,7 +110,7 @@ class OptimConfig(_Section):
     beta2: float = Field(0.999, ge=0, lt=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "OptimConfig":
+    def _check(self) -> OptimConfig:
         if self.momentum_saturate < self.momentum_start:
             raise ValueError(
                 f"momentum_saturate ({self.momentum_saturate}) must be >= momentum_start ({self.momentum_start})"

@@ -308,3 +308,36 @@ def _finish(ax: Any, title: str, ylabel: str) -> None:
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     ax.legend(loc="best", fontsize=8)
+
+
+def plot_validation_curves(runs: dict[str, list[dict[str, Any]]], path: str | os.PathLike) -> None:
+    """The validation monitor (Parzen estimate, the authors' per-epoch model selection) against the
+    epoch, one line per run: how each variant's estimate evolves and where its best checkpoint is."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    plotted = 0
+    for name, records in runs.items():
+        validation = [r for r in records if r.get("valid_parzen_ll") is not None]
+        if not validation:
+            continue
+        epochs = np.array([r["epoch"] for r in validation])
+        values = np.array([r["valid_parzen_ll"] for r in validation])
+        (line,) = ax.plot(epochs, values, linewidth=1, label=name)
+        best = int(np.argmax(values))
+        ax.plot(epochs[best], values[best], "o", color=line.get_color())
+        plotted += 1
+    if not plotted:
+        plt.close(fig)
+        raise ValueError("plot_validation_curves: no run has validation estimates")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation Parzen LL (nats, monitor)")
+    ax.set_title("validation monitor; dot = selected checkpoint")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)

@@ -8,7 +8,7 @@ Value function (paper Eq. 1):  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))].
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.nn.functional import softplus

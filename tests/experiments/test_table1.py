@@ -35,6 +35,7 @@ def test_smoke_reproduction_trains_scores_and_continues(tmp_path):
     assert [r["variant"] for r in saved["rows"]] == ["released", "minimax", "true data"]
     table = (out / "table1.md").read_text()
     assert "| released | mnist |" in table and "225 +- 2" in table
+    assert (out / "validation_curves.png").stat().st_size > 1000
     # the minimax run really trained with the saturating objective
     assert "generator: minimax" in RunDir(out / "minimax").config.read_text()
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from gannet.metrics.parzen import DEFAULT_SIGMAS, evaluate, log_likelihood, select_sigma, validation_curve
+from gannet.metrics.parzen import (
+    DEFAULT_SIGMAS,
+    evaluate,
+    log_likelihood,
+    select_sigma,
+    validation_curve,
+)
 
 
 def _direct(samples, x, sigma):

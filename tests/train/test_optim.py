@@ -2,7 +2,12 @@ import pytest
 import torch
 
 from gannet.config import OptimConfig, load_config
-from gannet.train.optim import PylearnMomentum, learning_rate, momentum, set_hyperparameters
+from gannet.train.optim import (
+    PylearnMomentum,
+    learning_rate,
+    momentum,
+    set_hyperparameters,
+)
 
 
 def test_momentum_rule_is_pylearn2s_not_torchs():

@@ -5,7 +5,11 @@ import copy
 import torch
 
 from gannet.data.batches import ShuffledBatches
-from gannet.losses import discriminator_loss, generator_loss_minimax, generator_loss_nonsaturating
+from gannet.losses import (
+    discriminator_loss,
+    generator_loss_minimax,
+    generator_loss_nonsaturating,
+)
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
 from gannet.noise import sample_noise
 from gannet.train.optim import PylearnMomentum

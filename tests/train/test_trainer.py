@@ -67,7 +67,7 @@ def test_extended_run_matches_a_longer_one(tmp_path, update):
 
     # the extended run also validated at its old last step, 40; everything else is identical
     resumed_metrics = [r for r in _metrics(resumed) if not ("valid_parzen_ll" in r and r["step"] == 40)]
-    strip = lambda rs: [{k: v for k, v in r.items() if k != "best"} for r in rs]  # noqa: E731
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "best"} for r in rs]
     assert strip(_metrics(straight)) == strip(resumed_metrics)
     a, b = _params(straight), _params(resumed)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

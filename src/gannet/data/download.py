@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import socket
 import urllib.error
 import urllib.request
 import zlib
@@ -94,7 +93,7 @@ def download(name: str, root: str | Path, mirrors: list[str] | None = None, time
             try:
                 data = _fetch(url, timeout)
                 _verified_content(data, stem, expected)
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, ValueError, OSError) as err:
+            except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError, OSError) as err:
                 reason = getattr(err, "reason", None) or err
                 failures.append(f"  {url}: {reason}")
                 continue

@@ -59,5 +59,5 @@ def load_mnist_splits(root: Path, dataset: str, valid_size: int) -> dict[str, np
     if not 0 <= valid_size < len(train):
         raise DataError(f"data.valid_size={valid_size} must be below the {len(train)} training images of {root}")
     cut = len(train) - valid_size
-    as_float = lambda a: (a.astype(np.float32) / 255.0)[:, None]  # noqa: E731
+    as_float = lambda a: (a.astype(np.float32) / 255.0)[:, None]
     return {"train": as_float(train[:cut]), "valid": as_float(train[cut:]), "test": as_float(test)}

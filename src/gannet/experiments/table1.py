@@ -22,6 +22,7 @@ import numpy as np
 from gannet.config import load_config
 from gannet.data import load_dataset
 from gannet.evaluate import parzen_eval
+from gannet.figures import plot_validation_curves
 from gannet.io import atomic_write_text
 from gannet.metrics import parzen
 from gannet.train.run_dir import RunDir, read_metrics
@@ -69,7 +70,8 @@ class Row:
 def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | None,
                   extra: tuple[str, ...] = ()) -> None:
     """Train (or continue) ``variant`` in ``folder`` up to ``steps`` generator steps."""
-    from gannet.cli import RESUMABLE_KEYS, main as gannet_main
+    from gannet.cli import RESUMABLE_KEYS
+    from gannet.cli import main as gannet_main
 
     run = RunDir(folder)
     common = [f"train.steps={steps}", "train.progress=false"]
@@ -194,4 +196,6 @@ def reproduce(plan: list[tuple[Variant, int]], out: Path, data_root: str | None 
     for recipe in dict.fromkeys(variant.recipe for variant, _ in plan):
         rows.append(real_data_row(recipe, data_root, n_centres, n_valid, extra=extra))
     write_table(rows, out, time.perf_counter() - started)
+    plot_validation_curves({variant.name: read_metrics(RunDir(out / variant.name).metrics) for variant, _ in plan},
+                           out / "validation_curves.png")
     return rows

@@ -11,8 +11,8 @@ the same function as two separate passes, and every example still gets its own d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

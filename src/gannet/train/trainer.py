@@ -20,10 +20,10 @@ import torch
 from gannet.checkpoint import load_checkpoint, save_checkpoint
 from gannet.config import Config, ConfigError, dump_yaml
 from gannet.data import Dataset, load_dataset
+from gannet.data.batches import ShuffledBatches
 from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
 from gannet.losses import GENERATOR_LOSSES
-from gannet.data.batches import ShuffledBatches
 from gannet.metrics.parzen import log_likelihood
 from gannet.models import build_discriminator, build_generator, networks_from_state
 from gannet.noise import sample_noise
@@ -62,7 +62,7 @@ class Schedule:
     monitor: int
 
     @classmethod
-    def from_config(cls, cfg: Config, batches_per_epoch: int) -> "Schedule":
+    def from_config(cls, cfg: Config, batches_per_epoch: int) -> Schedule:
         batches_per_step = cfg.train.k if cfg.train.update == "alternating" else 1
         per_epoch = max(1, batches_per_epoch // batches_per_step)
         t = cfg.train
