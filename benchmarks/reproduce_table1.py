@@ -24,12 +24,14 @@ DEFAULT_PLAN = ["released:150000", "gaussian", "alternating", "minimax", "fashio
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="runs/table1", help="folder for the runs and the table")
+    parser.add_argument("--out", help="folder for the runs and the table (default runs/table1; runs/table1-smoke "
+                        "with --smoke, so that a smoke run is never continued as a real one)")
     parser.add_argument("--variants", nargs="+", default=DEFAULT_PLAN, metavar="NAME[:STEPS]")
     parser.add_argument("--steps", type=int, default=30_000, help="steps of a variant given without :STEPS")
     parser.add_argument("--data-root", help="folder holding mnist/ and fashion-mnist/ (default: $GANNET_DATA)")
     parser.add_argument("--smoke", action="store_true", help="tiny runs and protocol: checks the pipeline only")
     args = parser.parse_args()
+    args.out = args.out or ("runs/table1-smoke" if args.smoke else "runs/table1")
     extra: tuple[str, ...] = ()
     samples, valid, centres = 10_000, 1_000, 10_000
     if args.smoke:

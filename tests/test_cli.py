@@ -173,3 +173,10 @@ def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_
     assert (out.parent / "eval_parzen_g.json").exists()
     assert main(["export", str(run), "--out", str(tmp_path / "g.bin")]) == 2
     assert "must end in .pt" in capsys.readouterr().err
+    assert main(["export", str(run), "--out", str(RunDir(run).last)]) == 2
+    assert "would replace a run's own checkpoint" in capsys.readouterr().err
+    assert main(["figures", str(out), "--figure", "3", "--out", str(tmp_path / "f3.png")]) == 0
+    assert main(["eval", str(RunDir(run).last), "--samples", "50", "--valid", "20"]) == 0
+    from_full = capsys.readouterr().out.splitlines()[0]
+    assert main(["eval", str(out), "--samples", "50", "--valid", "20"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split("(step")[0] == from_full.split("(step")[0]

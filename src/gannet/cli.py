@@ -110,11 +110,13 @@ def _resume_config(run, args):
 
     CONFIG itself must be the run's own: the name or file it was started from, its saved config.yaml,
     or any config that agrees with it on every key that changes what is trained."""
-    from gannet.checkpoint import load_checkpoint
+    from gannet.checkpoint import CheckpointError, load_checkpoint
 
     if not run.last.exists():
         raise UsageError(f"{run.root}: no checkpoint to resume (expected {run.last})")
     state = load_checkpoint(run.last)
+    if state.get("contents") == "generator":
+        raise CheckpointError(f"{run.last}: a generator-only checkpoint (gannet export) cannot resume training")
     saved = validate(state["config"], f"config saved in {run.last}")
     fixed = sorted({o.split("=", 1)[0].strip() for o in args.overrides} - RESUMABLE_KEYS)
     if fixed:
@@ -221,6 +223,8 @@ def cmd_export(argv: list[str]) -> int:
     from gannet.checkpoint import generator_only, load_checkpoint, save_checkpoint
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
+    if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
+        raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
     state = load_checkpoint(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(generator_only(state), out)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from gannet.experiments.table1 import VARIANTS, parse_plan, reproduce
+from gannet.experiments.table1 import VARIANTS, parse_plan, reproduce, train_variant
 from gannet.train.run_dir import RunDir, read_metrics
 from tests.conftest import write_fake_mnist
 
@@ -39,10 +39,16 @@ def test_smoke_reproduction_trains_scores_and_continues(tmp_path):
     # the minimax run really trained with the saturating objective
     assert "generator: minimax" in RunDir(out / "minimax").config.read_text()
 
-    logged = len(read_metrics(RunDir(out / "released").metrics))
+    logged = read_metrics(RunDir(out / "released").metrics)
     reproduce(parse_plan(["released:10"], 0), out, str(base), 200, 50, 200, extra=SMALL)
-    assert len(read_metrics(RunDir(out / "released").metrics)) == logged  # nothing retrained
+    assert read_metrics(RunDir(out / "released").metrics) == logged  # nothing retrained
     rows = reproduce(parse_plan(["released:15"], 0), out, str(base), 200, 50, 200, extra=SMALL)
-    assert rows[0].steps == 15  # continued from step 10, not restarted
-    steps = [r["step"] for r in read_metrics(RunDir(out / "released").metrics) if "d_loss" in r]
-    assert steps == sorted(steps) and steps[-1] == 15
+    assert rows[0].steps == 15
+    after = read_metrics(RunDir(out / "released").metrics)
+    assert after[: len(logged)] == logged and after[-2]["step"] == 15  # continued from step 10, not restarted
+    # the time column is the logged step time: examples / (examples per second), summed over intervals
+    expected = sum(5 * 20 / r["images_per_s"] for r in after if "images_per_s" in r)
+    assert rows[0].train_seconds == pytest.approx(expected)
+    # a folder holding another configuration is refused, not continued under the wrong name
+    with pytest.raises(ValueError, match="noise.prior: folder has 'uniform', variant needs 'normal'"):
+        train_variant(VARIANTS["gaussian"], 20, out / "released", str(base), SMALL)

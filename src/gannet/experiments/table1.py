@@ -69,30 +69,52 @@ class Row:
 
 def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | None,
                   extra: tuple[str, ...] = ()) -> None:
-    """Train (or continue) ``variant`` in ``folder`` up to ``steps`` generator steps."""
+    """Train (or continue) ``variant`` in ``folder`` up to ``steps`` generator steps.
+
+    A folder that already holds a checkpoint must hold *this* variant: its saved config has to agree
+    with the recipe and overrides on every key that changes what is trained, else ValueError.
+    """
+    from gannet.checkpoint import load_checkpoint
     from gannet.cli import RESUMABLE_KEYS
     from gannet.cli import main as gannet_main
 
     run = RunDir(folder)
     common = [f"train.steps={steps}", "train.progress=false"]
     if data_root:
-        common.append(f"data.root={Path(data_root) / load_config(variant.recipe).data.name}")
+        common.append(f"data.root={(Path(data_root) / load_config(variant.recipe).data.name).resolve()}")
     if run.last.exists():
-        from gannet.checkpoint import load_checkpoint
-
-        if int(load_checkpoint(run.last)["step"]) >= steps:
+        state = load_checkpoint(run.last)
+        _check_same_variant(variant, folder, state["config"], extra, RESUMABLE_KEYS)
+        if int(state["step"]) >= steps:
             return
         resumable = [o for o in extra if o.split("=", 1)[0] in RESUMABLE_KEYS]  # the rest is in the saved config
         argv = ["train", variant.recipe, "--out", str(folder), "--resume", *common, *resumable]
-    else:
-        argv = ["train", variant.recipe, "--out", str(folder), *variant.overrides, *common, *extra]
+    else:  # a fresh folder, or a run stopped before its first checkpoint: start (again) from step 0
+        argv = ["train", variant.recipe, "--out", str(folder), "--overwrite", *variant.overrides, *common, *extra]
     code = gannet_main(argv)
+    if code == 130:
+        raise RuntimeError(f"training {variant.name} in {folder} was interrupted; rerun to continue it")
     if code != 0:
-        raise RuntimeError(f"training {variant.name} in {folder} failed with exit code {code}")
+        raise RuntimeError(f"training {variant.name} in {folder} failed (exit code {code}; the reason is printed "
+                           f"above, on stderr)")
+
+
+def _check_same_variant(variant: Variant, folder: Path, saved: dict, extra: tuple[str, ...], free: set) -> None:
+    from gannet.config import flatten
+
+    expected = flatten(load_config(variant.recipe, [*variant.overrides, *extra]).to_dict())
+    saved = flatten(saved)
+    differ = [k for k in expected if k not in free and saved.get(k) != expected[k]]
+    if differ:
+        lines = ", ".join(f"{k}: folder has {saved.get(k)!r}, variant needs {expected[k]!r}" for k in differ)
+        raise ValueError(f"{folder} holds a run of another configuration than variant '{variant.name}' ({lines}); "
+                         f"choose another --out or remove the folder")
 
 
 def logged_training_seconds(folder: Path) -> float:
-    """Seconds of training the run's metrics account for (images / images-per-second, summed)."""
+    """Seconds of training steps the run's metrics account for (images / images-per-second, summed over
+    the logging intervals): the time of the steps themselves, without validation, sample grids and
+    checkpoint writes, and summed over every session that trained the run."""
     rows = [r for r in read_metrics(RunDir(folder).metrics) if "images_per_s" in r]
     cfg = load_config(str(RunDir(folder).config))
     seconds, previous = 0.0, 0
@@ -111,7 +133,7 @@ def _batches_per_step(cfg) -> int:
 def real_data_row(recipe: str, data_root: str | None, n_centres: int = 10_000, n_valid: int = 1_000,
                   seed: int = 0, extra: tuple[str, ...] = ()) -> Row:
     """Real training images as the kernel centres, under the same protocol: the estimator's ceiling."""
-    root = [f"data.root={Path(data_root) / load_config(recipe).data.name}"] if data_root else []
+    root = [f"data.root={(Path(data_root) / load_config(recipe).data.name).resolve()}"] if data_root else []
     cfg = load_config(recipe, [*root, *extra])
     data = load_dataset(cfg.data, cfg.seed)
     pick = np.random.default_rng(seed).choice(len(data.train), size=min(n_centres, len(data.train)), replace=False)
@@ -130,7 +152,7 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
                   n_valid: int = 1_000) -> Row:
     run = RunDir(folder)
     checkpoint = run.best if run.best.exists() else run.last
-    root = str(Path(data_root) / load_config(variant.recipe).data.name) if data_root else None
+    root = str((Path(data_root) / load_config(variant.recipe).data.name).resolve()) if data_root else None
     record = parzen_eval(checkpoint, n_samples, n_valid, "test", data_root=root)
     from gannet.checkpoint import load_checkpoint
 
@@ -140,7 +162,7 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
 
 
 def markdown_table(rows: list[Row]) -> str:
-    lines = ["| row | dataset | Parzen LL (nats) | sigma | selected step / trained steps | training time | what |",
+    lines = ["| row | dataset | Parzen LL (nats) | sigma | selected step / trained steps | time of the steps | what |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         ll = f"{r.record['mean']:.1f} +- {r.record['standard_error']:.1f}"
@@ -196,6 +218,7 @@ def reproduce(plan: list[tuple[Variant, int]], out: Path, data_root: str | None 
     for recipe in dict.fromkeys(variant.recipe for variant, _ in plan):
         rows.append(real_data_row(recipe, data_root, n_centres, n_valid, extra=extra))
     write_table(rows, out, time.perf_counter() - started)
-    plot_validation_curves({variant.name: read_metrics(RunDir(out / variant.name).metrics) for variant, _ in plan},
-                           out / "validation_curves.png")
+    curves = {variant.name: read_metrics(RunDir(out / variant.name).metrics) for variant, _ in plan}
+    if any(r.get("valid_parzen_ll") is not None for records in curves.values() for r in records):
+        plot_validation_curves(curves, out / "validation_curves.png")
     return rows
