@@ -155,7 +155,8 @@ def test_module_entry_point_runs():
     assert Path(sys.executable).parent.joinpath("gannet").exists()
 
 
-def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_path, capsys, fake_mnist):
+def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_path, capsys, fake_mnist,
+                                                                             monkeypatch):
     run = tmp_path / "run"
     assert _train("mnist-2014", "--out", str(run), f"data.root={fake_mnist}", "data.valid_size=100",
                   "train.batch_size=20", "train.steps=4", "monitor.enabled=false") == 0
@@ -163,6 +164,8 @@ def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_
     assert main(["export", str(run), "--out", str(out)]) == 0
     exported, full = load_checkpoint(out), load_checkpoint(RunDir(run).last)
     assert "discriminator" not in exported and "opt_g" not in exported and exported["contents"] == "generator"
+    assert full["config"]["data"]["root"] == str(fake_mnist) and exported["config"]["data"]["root"] is None
+    monkeypatch.setenv("GANNET_DATA", str(fake_mnist.parent))  # where an exported file finds its data
     assert out.stat().st_size < RunDir(run).last.stat().st_size / 2
     assert all((exported["generator"][k] == v).all() for k, v in full["generator"].items())
     for source, name in ((run, "full.npy"), (out, "exported.npy")):

@@ -63,8 +63,12 @@ GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "genera
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:
     """The part of a training checkpoint needed to sample from and evaluate G (not to resume training):
     about a third of the file for the paper's MNIST model. ``gannet sample``, ``eval`` and ``figures``
-    accept it like a full checkpoint."""
+    accept it like a full checkpoint.
+
+    The file is meant to travel, so the config's ``data.root`` (a folder of this machine) is dropped:
+    wherever the file is used, the dataset is found through ``$GANNET_DATA`` or ``--data-root``."""
     kept = {k: state[k] for k in GENERATOR_KEYS if k in state}
+    kept["config"] = {**state["config"], "data": {**state["config"]["data"], "root": None}}
     kept["generator"] = {k: v.detach().cpu().contiguous() for k, v in state["generator"].items()}
     kept["contents"] = "generator"
     return kept
