@@ -1,0 +1,31 @@
+import math
+
+import numpy as np
+import pytest
+
+from gannet.data.toy import TOYS
+from gannet.metrics.modes import histogram_jsd, mode_coverage
+
+
+def test_real_data_covers_every_mode_and_a_collapsed_sampler_covers_one():
+    rng = np.random.default_rng(0)
+    for name in ("toy-ring", "toy-grid"):
+        toy = TOYS[name]
+        real = toy.sample(2500, rng)
+        result = mode_coverage(real, toy.centres, toy.std)
+        assert result["modes_covered"] == len(toy.centres) and result["high_quality_fraction"] > 0.97
+        one = toy.centres[0] + toy.std * rng.standard_normal((2500, 2))
+        assert mode_coverage(one, toy.centres, toy.std)["modes_covered"] == 1
+        between = np.zeros((2500, 2)) + 0.5 * (toy.centres[0] + toy.centres[1])  # off every mode
+        assert mode_coverage(between, toy.centres, toy.std)["high_quality_fraction"] == 0.0
+
+
+def test_histogram_jsd_near_zero_for_the_same_mixture_and_near_log2_for_disjoint_sets():
+    rng = np.random.default_rng(1)
+    toy = TOYS["toy-ring"]
+    real, same = toy.sample(20000, rng), toy.sample(20000, rng)
+    assert histogram_jsd(real=real, fake=same, bins=50) < 0.05
+    far = real + 100.0
+    assert histogram_jsd(real=real, fake=np.clip(far, None, real.max()), bins=50) > 0.9 * math.log(2)
+    with pytest.raises(ValueError, match="2-D points"):
+        histogram_jsd(real=real[:, :1], fake=same[:, :1])
