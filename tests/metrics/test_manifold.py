@@ -1,7 +1,11 @@
 import numpy as np
 import pytest
 
-from gannet.metrics.manifold import density_coverage, kth_neighbour_radii, precision_recall
+from gannet.metrics.manifold import (
+    density_coverage,
+    kth_neighbour_radii,
+    precision_recall,
+)
 
 
 def test_radii_match_a_brute_force_computation_across_blocks():
