@@ -69,3 +69,40 @@ def test_cli_figures_2_and_3_and_plot(mnist_like_run, tmp_path):
     assert (mnist_like_run / "curves.png").exists()
     assert main(["figures", str(mnist_like_run), "--figure", "2", "--out", str(tmp_path / "x.jpg")]) == 2
     assert main(["plot", str(tmp_path)]) == 2
+
+
+def test_eval_all_on_an_image_run_writes_every_metric_with_its_protocol(mnist_like_run, fake_mnist, tmp_path,
+                                                                        monkeypatch, capsys):
+    from gannet.features.classifier import save_classifier, train_classifier
+
+    monkeypatch.setenv("GANNET_CACHE", str(tmp_path / "cache"))
+    save_classifier(train_classifier("mnist", fake_mnist, epochs=1, limit=100))
+    assert main(["eval", str(mnist_like_run), "--metric", "all", "--samples", "200", "--valid", "40",
+                 "--checkpoint", "last"]) == 0
+    out = capsys.readouterr().out
+    assert "Parzen log-likelihood" in out and "real (valid)" in out
+    record = json.loads((mnist_like_run / "eval_classifier_last.json").read_text())
+    assert (mnist_like_run / "eval_parzen_last.json").exists()
+    generated = record["generated"]
+    for key in ("frechet_distance", "kernel_distance", "precision", "recall", "density", "coverage",
+                "classes_covered", "class_kl", "classifier_score"):
+        assert key in generated and key in record["real_reference"]
+    protocol = record["protocol"]
+    assert protocol["n_samples"] == 200 and protocol["step"] == 4 and len(protocol["feature_network_sha256"]) == 64
+    assert "not Inception-v3" in protocol["feature_network"] and "raw G" in protocol["generator"]
+    assert "all 50 test images" in protocol["reference_set"]
+
+
+def test_eval_modes_on_a_toy_run_and_clear_errors_for_the_wrong_data(tmp_path, mnist_like_run, capsys):
+    run = tmp_path / "ring"
+    Trainer(load_config("toy-ring", [*QUIET, "train.steps=20"]), run).run()
+    assert main(["eval", str(run), "--metric", "all", "--checkpoint", "last"]) == 0
+    out = capsys.readouterr().out
+    assert "Parzen log-likelihood" in out and "modes covered:" in out
+    record = json.loads((run / "eval_modes_last.json").read_text())
+    assert record["modes"] == 8 and 0 <= record["modes_covered"] <= 8
+    assert 0 <= record["histogram_jsd"] <= np.log(2) + 1e-12 and record["protocol"]["n_samples"] == 2500
+    assert main(["eval", str(run), "--metric", "classifier"]) == 2
+    assert "classifier metrics need one of mnist, fashion-mnist" in capsys.readouterr().err
+    assert main(["eval", str(mnist_like_run), "--metric", "modes"]) == 2
+    assert "mode metrics need a 2-D toy mixture" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -30,7 +31,7 @@ RESUMABLE_KEYS = {
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "eval": cmd_eval, "figures": cmd_figures,
-                "plot": cmd_plot, "theory": cmd_theory, "recipes": cmd_recipes, "data": cmd_data}
+                "plot": cmd_plot, "theory": cmd_theory, "classifier": cmd_classifier, "recipes": cmd_recipes, "data": cmd_data}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         if argv and argv[0] not in ("-h", "--help"):
@@ -40,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     from gannet.checkpoint import CheckpointError
     from gannet.data import DataError
     from gannet.data.download import DownloadError
+    from gannet.features.classifier import ClassifierError
 
     try:
         return commands[argv[0]](argv[1:])
-    except (ConfigError, DataError, CheckpointError, DownloadError, UsageError) as err:
+    except (ConfigError, DataError, CheckpointError, DownloadError, UsageError, ClassifierError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -57,8 +59,10 @@ commands:
                        write N samples as a PNG grid (.png) or an array (.npy)
   export RUN_OR_CHECKPOINT --out FILE.pt
                        keep only what sampling and evaluation need (G and its config)
-  eval RUN_OR_CHECKPOINT --metric parzen
-                       the paper's Parzen-window log-likelihood protocol
+  eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|all
+                       the paper's Parzen protocol; sample quality, diversity and mode coverage
+  classifier train|show mnist|fashion-mnist
+                       the classifier behind the sample-quality metrics (trained once, cached)
   figures RUN --figure 1|2|3 --out FILE.png
                        the paper's Figures 1-3 from a run
   plot RUN             loss, D-output and validation curves from metrics.jsonl
@@ -256,8 +260,12 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 def cmd_eval(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--metric", choices=["parzen"], default="parzen")
-    parser.add_argument("--samples", type=int, default=10_000, help="samples from G (default 10,000)")
+    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "all"], default="parzen",
+                        help="parzen: the paper's Parzen protocol; classifier: FD, KD, precision/recall, "
+                        "density/coverage, class coverage and classifier score on gannet's own classifier "
+                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); all: every "
+                        "metric that applies to the run's data")
+    parser.add_argument("--samples", type=int, help="samples from G (default 10,000; modes: 2,500)")
     parser.add_argument("--valid", type=int, default=1_000, help="validation examples for sigma (default 1,000)")
     parser.add_argument("--split", choices=["test", "valid"], default="test", help="examples scored")
     parser.add_argument("--seed", type=int, default=0, help="noise seed for the samples (default 0)")
@@ -265,21 +273,70 @@ def cmd_eval(argv: list[str]) -> int:
     parser.add_argument("--data-root", help="where the dataset files are, if not where the run found them")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    if args.samples <= 0 or args.valid <= 0:
+    if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
         raise UsageError("--samples and --valid must be positive")
 
-    from gannet.evaluate import parzen_eval, run_folder_of, write_record
+    from gannet.evaluate import (
+        classifier_eval,
+        modes_eval,
+        parzen_eval,
+        run_folder_of,
+        write_record,
+    )
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
-    record = parzen_eval(path, args.samples, args.valid, args.split, args.seed, args.data_root, device=args.device)
-    out = write_record(record, run_folder_of(path), f"parzen_{path.stem}")
+    metrics = [args.metric] if args.metric != "all" else _metrics_for(path)
+    for metric in metrics:
+        if metric == "parzen":
+            record = parzen_eval(path, args.samples or 10_000, args.valid, args.split, args.seed, args.data_root,
+                                 device=args.device)
+            _print_parzen(record, args.split)
+        elif metric == "classifier":
+            record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device)
+            _print_classifier(record)
+        else:
+            record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device)
+            print(f"modes covered: {record['modes_covered']} of {record['modes']}; high-quality samples: "
+                  f"{record['high_quality_fraction']:.1%}; histogram JSD {record['histogram_jsd']:.4f} nats "
+                  f"({record['rule']})")
+        out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}")
+        print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+def _metrics_for(path: Path) -> list[str]:
+    from gannet.checkpoint import load_checkpoint
+    from gannet.data.toy import TOYS
+    from gannet.features.classifier import DATASETS
+
+    name = load_checkpoint(path)["config"]["data"]["name"]
+    metrics = ["parzen"]
+    if name in DATASETS:
+        metrics.append("classifier")
+    if name in TOYS and TOYS[name].dim == 2:
+        metrics.append("modes")
+    return metrics
+
+
+def _print_parzen(record: dict, split: str) -> None:
     edge = " (at the edge of the grid)" if record["sigma_at_edge"] else ""
     print(f"Parzen log-likelihood: {record['mean']:.2f} +- {record['standard_error']:.2f} nats "
-          f"(sigma {record['sigma']:.4g}{edge}; {record['n_samples']} samples, {record['n_test']} {args.split} "
+          f"(sigma {record['sigma']:.4g}{edge}; {record['n_samples']} samples, {record['n_test']} {split} "
           f"examples; step {record['protocol']['step']})")
     print("validation curve: " + ", ".join(f"{s:.3g}: {c:.1f}" for s, c in zip(record["sigmas"], record["valid_curve"])))
-    print(f"written to {out}", file=sys.stderr)
-    return 0
+
+
+def _print_classifier(record: dict) -> None:
+    rows = [("generated", record["generated"])]
+    if "real_reference" in record:
+        rows.append(("real (valid)", record["real_reference"]))
+    print(f"classifier metrics ({record['protocol']['feature_network']}):")
+    print(f"{'':14} {'FD':>8} {'KD':>9} {'prec':>6} {'recall':>6} {'density':>7} {'cover':>6} "
+          f"{'classes':>7} {'class KL':>8} {'score':>6}")
+    for name, m in rows:
+        print(f"{name:14} {m['frechet_distance']:8.3f} {m['kernel_distance']['mean']:9.3f} {m['precision']:6.3f} "
+              f"{m['recall']:6.3f} {m['density']:7.3f} {m['coverage']:6.3f} {m['classes_covered']:>4}/{m['classes']:<2} "
+              f"{m['class_kl']:8.4f} {m['classifier_score']:6.3f}")
 
 
 def cmd_figures(argv: list[str]) -> int:
@@ -391,6 +448,48 @@ def cmd_theory(argv: list[str]) -> int:
 
 # ------------------------------------------------------------------------------------------------
 # recipes, data
+
+
+def cmd_classifier(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet classifier", description="The classifier gannet trains on the "
+                                     "real data for its sample-quality metrics (cached under $GANNET_CACHE or "
+                                     "~/.cache/gannet, with its SHA-256 and test accuracy).")
+    sub = parser.add_subparsers(dest="action", required=True)
+    train = sub.add_parser("train", help="train (or retrain with --force) and cache the classifier of a dataset")
+    train.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    train.add_argument("--root", help="the dataset's folder (default: $GANNET_DATA/<dataset>)")
+    train.add_argument("--epochs", type=int, default=3)
+    train.add_argument("--force", action="store_true", help="retrain even when a valid cached one exists")
+    show = sub.add_parser("show", help="print the cached classifier's record")
+    show.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    args = parser.parse_args(argv)
+
+    from gannet.data import default_root
+    from gannet.features.classifier import (
+        ClassifierError,
+        load_classifier,
+        save_classifier,
+        train_classifier,
+    )
+
+    if args.action == "show":
+        print(json.dumps(load_classifier(args.dataset).record, indent=2))
+        return 0
+    if not args.force:
+        try:
+            record = load_classifier(args.dataset).record
+            print(f"gannet: a valid {args.dataset} classifier is cached (test accuracy {record['test_accuracy']:.2%}); "
+                  f"--force retrains it", file=sys.stderr)
+            return 0
+        except ClassifierError:
+            pass
+    if args.epochs <= 0:
+        raise UsageError(f"--epochs must be positive, got {args.epochs}")
+    trained = train_classifier(args.dataset, Path(args.root) if args.root else default_root(args.dataset), args.epochs)
+    path = save_classifier(trained)
+    print(f"gannet: {args.dataset} classifier: test accuracy {trained.record['test_accuracy']:.2%} after "
+          f"{trained.record['train_seconds']:.0f} s; written to {path} (sha256 {trained.record['sha256'][:12]}...)")
+    return 0
 
 
 def cmd_recipes(argv: list[str]) -> int:

@@ -14,6 +14,8 @@ def test_radii_match_a_brute_force_computation_across_blocks():
     d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
     expected = np.sort(d, axis=1)[:, 3]  # column 0 is the point itself
     np.testing.assert_allclose(kth_neighbour_radii(x, 3, block=16), expected, rtol=1e-12)
+    both = kth_neighbour_radii(x, [1, 3], block=16)
+    np.testing.assert_allclose(both, np.sort(d, axis=1)[:, [1, 3]].T, rtol=1e-12)
     with pytest.raises(ValueError, match="k must be between 1"):
         kth_neighbour_radii(x[:3], 3)
 

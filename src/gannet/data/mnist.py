@@ -35,6 +35,11 @@ def find_file(root: Path, stem: str, dataset: str) -> Path:
 
 def load_images(root: Path, dataset: str, split: str) -> np.ndarray:
     """Read ``train`` or ``test`` images as uint8 (N, 28, 28) and check them against their labels."""
+    return load_labelled(root, dataset, split)[0]
+
+
+def load_labelled(root: Path, dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``train`` or ``test`` images (uint8, (N, 28, 28)) and their labels (uint8, (N,)), checked."""
     images_path = find_file(root, FILES[f"{split}_images"], dataset)
     labels_path = find_file(root, FILES[f"{split}_labels"], dataset)
     try:
@@ -49,7 +54,7 @@ def load_images(root: Path, dataset: str, split: str) -> np.ndarray:
             raise DataError(f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)} labels")
     except DataError as err:
         raise DataError(f"{err}. {how_to_get(root, dataset)}") from None
-    return images
+    return images, labels
 
 
 def load_mnist_splits(root: Path, dataset: str, valid_size: int) -> dict[str, np.ndarray]:

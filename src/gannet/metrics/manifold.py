@@ -34,16 +34,20 @@ def _blocks(n: int, block: int):
     return ((i, min(i + block, n)) for i in range(0, n, block))
 
 
-def kth_neighbour_radii(points, k: int, block: int = 2048) -> np.ndarray:
-    """Distance from each point to its k-th nearest *other* point of the same set."""
+def kth_neighbour_radii(points, k, block: int = 2048) -> np.ndarray:
+    """Distance from each point to its k-th nearest *other* point of the same set; ``k`` may be a list,
+    giving one row of radii per k from a single pass over the distances."""
     x = _tensor(points, "points")
-    if not 1 <= k < len(x):
+    ks = [k] if np.isscalar(k) else list(k)
+    if not all(1 <= kk < len(x) for kk in ks):
         raise ValueError(f"k must be between 1 and n - 1 = {len(x) - 1}, got {k}")
-    radii = torch.empty(len(x), dtype=torch.float64)
+    radii = torch.empty(len(ks), len(x), dtype=torch.float64)
     for i, j in _blocks(len(x), block):
         d = torch.cat([torch.cdist(x[i:j], x[a:b]) for a, b in _blocks(len(x), block)], dim=1)
-        radii[i:j] = d.kthvalue(k + 1, dim=1).values  # the smallest distance is the point itself, 0
-    return radii.numpy()
+        nearest = d.topk(max(ks) + 1, dim=1, largest=False).values  # column 0 is the point itself, 0
+        for row, kk in enumerate(ks):
+            radii[row, i:j] = nearest[:, kk]
+    return radii[0].numpy() if np.isscalar(k) else radii.numpy()
 
 
 def _ball_counts(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, closed: bool,
@@ -60,9 +64,11 @@ def _ball_counts(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tens
     return counts, hit
 
 
-def precision_recall(*, real, fake, k: int = 3, block: int = 2048) -> dict:
+def precision_recall(*, real, fake, k: int = 3, block: int = 2048, real_radii=None) -> dict:
+    """``real_radii``: :func:`kth_neighbour_radii` of ``real`` for this k, when already computed."""
     x, y = _tensor(real, "real"), _tensor(fake, "fake")
-    real_radii = torch.from_numpy(kth_neighbour_radii(x, k, block))
+    real_radii = torch.as_tensor(kth_neighbour_radii(x, k, block) if real_radii is None else real_radii,
+                                 dtype=torch.float64)
     fake_radii = torch.from_numpy(kth_neighbour_radii(y, k, block))
     in_real, _ = _ball_counts(y, x, real_radii, True, block)
     in_fake, _ = _ball_counts(x, y, fake_radii, True, block)
@@ -70,9 +76,10 @@ def precision_recall(*, real, fake, k: int = 3, block: int = 2048) -> dict:
             "k": k}
 
 
-def density_coverage(*, real, fake, k: int = 5, block: int = 2048) -> dict:
+def density_coverage(*, real, fake, k: int = 5, block: int = 2048, real_radii=None) -> dict:
     x, y = _tensor(real, "real"), _tensor(fake, "fake")
-    radii = torch.from_numpy(kth_neighbour_radii(x, k, block))
+    radii = torch.as_tensor(kth_neighbour_radii(x, k, block) if real_radii is None else real_radii,
+                            dtype=torch.float64)
     counts, covered = _ball_counts(y, x, radii, False, block)
     return {"density": float(counts.double().sum() / (k * len(y))), "coverage": float(covered.double().mean()),
             "k": k}

@@ -6,7 +6,8 @@
   and PacGAN use 1; the default here, 20 of 2,500 samples, is stricter, so that a handful of
   stragglers does not count as a mode);
 - the **Jensen-Shannon divergence** between the data and the samples, from 2-D histograms on a common
-  grid (``gannet.theory.jensen_shannon``; empty bins get no smoothing), in nats, at most log 2.
+  grid with one extra bin for everything outside it (``gannet.theory.jensen_shannon``; empty bins get
+  no smoothing), in nats, at most log 2.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def mode_coverage(samples, centres, std: float, threshold: float = 3.0, min_coun
 
 def histogram_jsd(*, real, fake, bins: int = 100, bounds: tuple[float, float] | None = None) -> float:
     """JSD (nats) between 2-D histograms of ``real`` and ``fake`` on one grid over ``bounds``
-    (default: the real data's range, padded by 10%). Samples outside the grid are dropped from both."""
+    (default: the real data's range, padded by 10%), plus one bin for everything outside the grid, so
+    that samples far from the data count against the generator instead of vanishing."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     if real.ndim != 2 or real.shape[1] != 2 or fake.shape[1:] != (2,):
         raise ValueError(f"histogram_jsd needs 2-D points, got {real.shape} and {fake.shape}")
@@ -40,8 +42,10 @@ def histogram_jsd(*, real, fake, bins: int = 100, bounds: tuple[float, float] | 
         pad = 0.1 * (high - low)
         bounds = (low - pad, high + pad)
     edges = np.linspace(bounds[0], bounds[1], bins + 1)
-    p = np.histogram2d(real[:, 0], real[:, 1], bins=[edges, edges])[0].ravel()
-    q = np.histogram2d(fake[:, 0], fake[:, 1], bins=[edges, edges])[0].ravel()
-    if p.sum() == 0 or q.sum() == 0:
-        raise ValueError(f"no samples inside the histogram bounds {bounds}")
+
+    def counts(x: np.ndarray) -> np.ndarray:
+        inside = np.histogram2d(x[:, 0], x[:, 1], bins=[edges, edges])[0].ravel()
+        return np.append(inside, len(x) - inside.sum())
+
+    p, q = counts(real), counts(fake)
     return jensen_shannon(p / p.sum(), q / q.sum())
