@@ -106,3 +106,12 @@ def test_eval_modes_on_a_toy_run_and_clear_errors_for_the_wrong_data(tmp_path, m
     assert "classifier metrics need one of mnist, fashion-mnist" in capsys.readouterr().err
     assert main(["eval", str(mnist_like_run), "--metric", "modes"]) == 2
     assert "mode metrics need a 2-D toy mixture" in capsys.readouterr().err
+
+
+def test_inception_metric_needs_a_weights_file_and_checks_it(mnist_like_run, tmp_path, capsys):
+    assert main(["eval", str(mnist_like_run), "--metric", "inception"]) == 2
+    assert "needs --inception-weights" in capsys.readouterr().err
+    fake = tmp_path / "pt_inception.pth"
+    fake.write_bytes(b"not the weights")
+    assert main(["eval", str(mnist_like_run), "--metric", "inception", "--inception-weights", str(fake)]) == 2
+    assert "expected 6726825d" in capsys.readouterr().err

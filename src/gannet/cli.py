@@ -42,10 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     from gannet.data import DataError
     from gannet.data.download import DownloadError
     from gannet.features.classifier import ClassifierError
+    from gannet.features.inception import InceptionWeightsError
 
     try:
         return commands[argv[0]](argv[1:])
-    except (ConfigError, DataError, CheckpointError, DownloadError, UsageError, ClassifierError) as err:
+    except (ConfigError, DataError, CheckpointError, DownloadError, UsageError, ClassifierError,
+            InceptionWeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -260,11 +262,14 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 def cmd_eval(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "all"], default="parzen",
+    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "inception", "all"], default="parzen",
                         help="parzen: the paper's Parzen protocol; classifier: FD, KD, precision/recall, "
                         "density/coverage, class coverage and classifier score on gannet's own classifier "
-                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); all: every "
-                        "metric that applies to the run's data")
+                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); inception: "
+                        "FID on Inception-v3 features (needs --inception-weights); all: every metric that applies "
+                        "to the run's data (inception too when --inception-weights is given)")
+    parser.add_argument("--inception-weights", metavar="FILE", help="the standard FID Inception-v3 weights "
+                        "(pt_inception-2015-12-05-6726825d.pth), checked by SHA-256; never downloaded")
     parser.add_argument("--samples", type=int, help="samples from G (default 10,000; modes: 2,500)")
     parser.add_argument("--valid", type=int, default=1_000, help="validation examples for sigma (default 1,000)")
     parser.add_argument("--split", choices=["test", "valid"], default="test", help="examples scored")
@@ -285,12 +290,22 @@ def cmd_eval(argv: list[str]) -> int:
     )
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
-    metrics = [args.metric] if args.metric != "all" else _metrics_for(path)
+    metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
+    if "inception" in metrics and not args.inception_weights:
+        raise UsageError("--metric inception needs --inception-weights FILE (the standard FID Inception-v3 weights, "
+                         "pt_inception-2015-12-05-6726825d.pth); gannet does not download them")
     for metric in metrics:
         if metric == "parzen":
             record = parzen_eval(path, args.samples or 10_000, args.valid, args.split, args.seed, args.data_root,
                                  device=args.device)
             _print_parzen(record, args.split)
+        elif metric == "inception":
+            from gannet.evaluate import inception_eval
+
+            record = inception_eval(path, Path(args.inception_weights), args.samples or 10_000, args.seed,
+                                    args.data_root, args.device)
+            print(f"Inception FID: {record['inception_fid']:.3f} ({record['protocol']['n_samples']} samples against "
+                  f"{record['protocol']['reference_set']})")
         elif metric == "classifier":
             record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device)
             _print_classifier(record)
@@ -304,7 +319,7 @@ def cmd_eval(argv: list[str]) -> int:
     return 0
 
 
-def _metrics_for(path: Path) -> list[str]:
+def _metrics_for(path: Path, inception: bool = False) -> list[str]:
     from gannet.checkpoint import load_checkpoint
     from gannet.data.toy import TOYS
     from gannet.features.classifier import DATASETS
@@ -313,6 +328,8 @@ def _metrics_for(path: Path) -> list[str]:
     metrics = ["parzen"]
     if name in DATASETS:
         metrics.append("classifier")
+    if inception and name not in TOYS:
+        metrics.append("inception")
     if name in TOYS and TOYS[name].dim == 2:
         metrics.append("modes")
     return metrics
