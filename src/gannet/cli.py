@@ -25,6 +25,7 @@ from gannet.config import (
 RESUMABLE_KEYS = {
     "description", "device", "data.root", "train.steps", "train.log_every", "train.sample_every",
     "train.checkpoint_every", "train.keep_checkpoints", "train.progress", "train.tensorboard", "monitor.every",
+    "monitor.metrics", "monitor.metrics_every", "monitor.metrics_samples",
 }
 
 

@@ -124,6 +124,12 @@ class MonitorConfig(_Section):
     parzen_samples: int = Field(100, gt=0)
     parzen_sigma: float = Field(0.2, gt=0)
     valid_examples: int | None = Field(None, gt=0, description="validation examples scored; null = all")
+    metrics: list[Literal["classifier", "modes"]] = Field(
+        default_factory=list, description="sample-quality metrics logged during training: classifier (image data: FD, "
+        "KD, precision/recall, density/coverage, class coverage on gannet's classifier, against the validation "
+        "images) and/or modes (2-D toys: mode coverage, histogram JSD)")
+    metrics_every: int | None = Field(None, gt=0, description="steps between quality metrics; null = each epoch")
+    metrics_samples: int = Field(2000, ge=10, description="samples drawn for each quality evaluation")
 
 
 class Config(_Section):

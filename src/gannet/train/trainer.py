@@ -60,6 +60,7 @@ class Schedule:
     sample: int
     checkpoint: int
     monitor: int
+    metrics: int
 
     @classmethod
     def from_config(cls, cfg: Config, batches_per_epoch: int) -> Schedule:
@@ -67,7 +68,8 @@ class Schedule:
         per_epoch = max(1, batches_per_epoch // batches_per_step)
         t = cfg.train
         return cls(per_epoch, batches_per_step, t.log_every, t.sample_every or per_epoch,
-                   t.checkpoint_every or per_epoch, cfg.monitor.every or per_epoch)
+                   t.checkpoint_every or per_epoch, cfg.monitor.every or per_epoch,
+                   cfg.monitor.metrics_every or per_epoch)
 
 
 class Trainer:
@@ -114,6 +116,11 @@ class Trainer:
             z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
                              torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")))
             self.monitor_noise = z.to(self.device)
+        self.quality = None
+        if monitor.metrics:
+            from gannet.train.quality_monitor import QualityMonitor
+
+            self.quality = QualityMonitor(cfg, self.data, self.device)
         self.step = 0
         self.best_valid: float | None = None
         if resume:
@@ -167,6 +174,8 @@ class Trainer:
                 started = time.perf_counter()
                 if self.valid is not None and (step % schedule.monitor == 0 or finished):
                     log.write(self._validate(step, epoch))
+                if self.quality is not None and (step % schedule.metrics == 0 or finished):
+                    log.write({"step": step, "epoch": epoch, **self.quality(self.gan.generator)})
                 if step % schedule.sample == 0 or finished:
                     self._save_samples(step, log)
                 if step % schedule.checkpoint == 0 or finished:
