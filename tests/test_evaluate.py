@@ -91,6 +91,7 @@ def test_eval_all_on_an_image_run_writes_every_metric_with_its_protocol(mnist_li
     assert protocol["n_samples"] == 200 and protocol["step"] == 4 and len(protocol["feature_network_sha256"]) == 64
     assert "not Inception-v3" in protocol["feature_network"] and "raw G" in protocol["generator"]
     assert "all 50 test images" in protocol["reference_set"]
+    assert "k = 3" in protocol["precision_recall"] and "k = 5" in protocol["density_coverage"] and "k" not in generated
 
 
 def test_eval_modes_on_a_toy_run_and_clear_errors_for_the_wrong_data(tmp_path, mnist_like_run, capsys):
