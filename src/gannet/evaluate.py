@@ -11,7 +11,7 @@ import numpy as np
 from gannet.checkpoint import load_checkpoint
 from gannet.config import Config
 from gannet.data import DataError, load_dataset
-from gannet.io import atomic_write_text
+from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.train.trainer import generated_samples
 
@@ -62,14 +62,9 @@ def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000,
 
 def write_record(record: dict, run: Path, name: str) -> Path:
     path = run / f"eval_{name}.json"
-    atomic_write_text(path, json.dumps(record, indent=2, default=_plain) + "\n")
+    atomic_write_text(path, json.dumps(record, indent=2, default=json_default) + "\n")
     return path
 
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _generator_and_data(checkpoint: Path, data_root: str | None):
@@ -92,15 +87,7 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
     features of the test images and of ``n_samples`` samples are extracted once and shared by every
     metric. The validation images, scored as if they were samples, give each metric's value for real
     data of the same size: the reference a perfect generator would reach."""
-    from gannet.features.classifier import DATASETS, classifier_for
-    from gannet.metrics.classes import class_statistics
-    from gannet.metrics.frechet import frechet_distance_of_features
-    from gannet.metrics.kernel import kernel_distance
-    from gannet.metrics.manifold import (
-        density_coverage,
-        kth_neighbour_radii,
-        precision_recall,
-    )
+    from gannet.features.classifier import DATASETS, ReferenceFeatures, classifier_for
 
     state, cfg, data = _generator_and_data(checkpoint, data_root)
     if data.name not in DATASETS:
@@ -109,22 +96,11 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
     started = time.perf_counter()
     root = Path(cfg.data.root).expanduser() if cfg.data.root else None
     classifier = classifier_for(data.name, root, classifier_folder)
-    real_feats, _ = classifier.net.features_and_probabilities(data.test)
-    fake_feats, fake_probs = classifier.net.features_and_probabilities(
-        generated_samples(state, n_samples, seed=seed, device=device))
-    frequencies = classifier.record["class_frequencies"]
-    radii3, radii5 = kth_neighbour_radii(real_feats, [3, 5])  # the real balls, shared by every scored set
-
-    def scores(feats, probs) -> dict:
-        return {"frechet_distance": frechet_distance_of_features(real=real_feats, fake=feats),
-                "kernel_distance": kernel_distance(real=real_feats, fake=feats, seed=seed),
-                **_without_k(precision_recall(real=real_feats, fake=feats, k=3, real_radii=radii3)),
-                **_without_k(density_coverage(real=real_feats, fake=feats, k=5, real_radii=radii5)),
-                **class_statistics(probs, frequencies)}
-
-    record = {"metric": "classifier", "generated": scores(fake_feats, fake_probs)}
+    reference = ReferenceFeatures(classifier, data.test)
+    record = {"metric": "classifier",
+              "generated": reference.scores(generated_samples(state, n_samples, seed=seed, device=device), seed)}
     if data.valid is not None:
-        record["real_reference"] = scores(*classifier.net.features_and_probabilities(data.valid))
+        record["real_reference"] = reference.scores(data.valid, seed)
     record["protocol"] = {
         **_common_protocol(checkpoint, state, cfg, n_samples, seed),
         "reference_set": f"all {len(data.test)} test images",
@@ -141,15 +117,10 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
     return record
 
 
-def _without_k(scores: dict) -> dict:
-    return {k: v for k, v in scores.items() if k != "k"}  # k is in the protocol
-
-
 def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_000, seed: int = 0,
                device: str = "cpu") -> dict:
     """Mode coverage (VEEGAN protocol, ``n_samples`` samples) and histogram JSD (``n_histogram`` samples
     against as many fresh data points) for the 2-D toy mixtures."""
-    import numpy as np
 
     from gannet.data.toy import TOYS
     from gannet.metrics.modes import histogram_jsd, mode_coverage

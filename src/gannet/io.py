@@ -56,3 +56,12 @@ def to_bytes(save: Callable[[BinaryIO], None]) -> bytes:
     buffer = io.BytesIO()
     save(buffer)
     return buffer.getvalue()
+
+
+def json_default(value):
+    """``json.dumps(default=...)`` for NumPy scalars; anything else is an error."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

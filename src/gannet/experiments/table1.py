@@ -23,7 +23,7 @@ from gannet.config import load_config
 from gannet.data import load_dataset
 from gannet.evaluate import parzen_eval
 from gannet.figures import plot_validation_curves
-from gannet.io import atomic_write_text
+from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.train.run_dir import RunDir, read_metrics
 
@@ -181,15 +181,10 @@ def write_table(rows: list[Row], out: Path, wall_seconds: float) -> tuple[Path, 
     out.mkdir(parents=True, exist_ok=True)
     payload = {"rows": [r.__dict__ for r in rows], "wall_seconds_this_invocation": round(wall_seconds, 1)}
     json_path, md_path = out / "table1.json", out / "table1.md"
-    atomic_write_text(json_path, json.dumps(payload, indent=2, default=_plain) + "\n")
+    atomic_write_text(json_path, json.dumps(payload, indent=2, default=json_default) + "\n")
     atomic_write_text(md_path, markdown_table(rows))
     return json_path, md_path
 
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def parse_plan(items: list[str], default_steps: int) -> list[tuple[Variant, int]]:

@@ -162,3 +162,34 @@ def classifier_for(dataset: str, root: Path | None = None, folder: Path | None =
     trained = train_classifier(dataset, Path(root) if root else default_root(dataset))
     save_classifier(trained, folder)
     return trained
+
+
+class ReferenceFeatures:
+    """Classifier features of a real image set, with the k-NN radii that precision/recall (k = 3) and
+    density/coverage (k = 5) need: computed once, then every scored set is compared against them."""
+
+    def __init__(self, classifier: TrainedClassifier, images):
+        from gannet.metrics.manifold import kth_neighbour_radii
+
+        self.classifier = classifier
+        self.features, _ = classifier.net.features_and_probabilities(images)
+        self.radii3, self.radii5 = kth_neighbour_radii(self.features, [3, 5])
+
+    def scores(self, images, kernel_seed: int | None = 0) -> dict:
+        """Every classifier metric of ``images`` (samples or real images) against this reference;
+        ``kernel_seed=None`` skips the kernel distance (the slowest of them)."""
+        from gannet.metrics.classes import class_statistics
+        from gannet.metrics.frechet import frechet_distance_of_features
+        from gannet.metrics.kernel import kernel_distance
+        from gannet.metrics.manifold import density_coverage, precision_recall
+
+        feats, probs = self.classifier.net.features_and_probabilities(images)
+        real = self.features
+        out = {"frechet_distance": frechet_distance_of_features(real=real, fake=feats)}
+        if kernel_seed is not None:
+            out["kernel_distance"] = kernel_distance(real=real, fake=feats, seed=kernel_seed)
+        pr = precision_recall(real=real, fake=feats, k=3, real_radii=self.radii3)
+        dc = density_coverage(real=real, fake=feats, k=5, real_radii=self.radii5)
+        out.update({k: v for k, v in {**pr, **dc}.items() if k != "k"})  # k is in the protocol
+        out.update(class_statistics(probs, self.classifier.record["class_frequencies"]))
+        return out

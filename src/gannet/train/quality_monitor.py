@@ -37,15 +37,17 @@ class QualityMonitor:
     def _prepare_classifier(self, cfg: Config, data: Dataset) -> None:
         from pathlib import Path
 
-        from gannet.features.classifier import DATASETS, classifier_for
-        from gannet.metrics.manifold import kth_neighbour_radii
+        from gannet.features.classifier import (
+            DATASETS,
+            ReferenceFeatures,
+            classifier_for,
+        )
 
         if data.name not in DATASETS or data.valid is None:
             raise ConfigError(f"monitor.metrics: 'classifier' needs {' or '.join(DATASETS)} with a validation split, "
                               f"not data.name={data.name}")
-        self.classifier = classifier_for(data.name, Path(cfg.data.root).expanduser() if cfg.data.root else None)
-        self.real_feats, _ = self.classifier.net.features_and_probabilities(data.valid[: cfg.monitor.metrics_samples])
-        self.radii3, self.radii5 = kth_neighbour_radii(self.real_feats, [3, 5])
+        classifier = classifier_for(data.name, Path(cfg.data.root).expanduser() if cfg.data.root else None)
+        self.reference = ReferenceFeatures(classifier, data.valid[: cfg.monitor.metrics_samples])
 
     @torch.no_grad()
     def __call__(self, generator: torch.nn.Module) -> dict[str, float]:
@@ -63,16 +65,7 @@ class QualityMonitor:
         return out
 
     def _classifier_metrics(self, samples: np.ndarray) -> dict[str, float]:
-        from gannet.metrics.classes import class_statistics
-        from gannet.metrics.frechet import frechet_distance_of_features
-        from gannet.metrics.manifold import density_coverage, precision_recall
-
-        feats, probs = self.classifier.net.features_and_probabilities(samples)
-        classes = class_statistics(probs, self.classifier.record["class_frequencies"])
-        return {"classifier_fd": frechet_distance_of_features(real=self.real_feats, fake=feats),
-                **{k: v for k, v in precision_recall(real=self.real_feats, fake=feats, real_radii=self.radii3).items()
-                   if k != "k"},
-                **{k: v for k, v in density_coverage(real=self.real_feats, fake=feats, real_radii=self.radii5).items()
-                   if k != "k"},
-                "classes_covered": classes["classes_covered"], "class_kl": classes["class_kl"],
-                "classifier_score": classes["classifier_score"]}
+        scores = self.reference.scores(samples, kernel_seed=None)
+        return {"classifier_fd": scores["frechet_distance"],
+                **{k: scores[k] for k in ("precision", "recall", "density", "coverage", "classes_covered", "class_kl",
+                                          "classifier_score")}}
