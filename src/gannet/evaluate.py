@@ -24,11 +24,7 @@ def run_folder_of(checkpoint: Path) -> Path:
 def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000, split: str = "test",
                 seed: int = 0, data_root: str | None = None, sigmas=None, device: str = "cpu") -> dict:
     """The authors' Parzen protocol on the generator of ``checkpoint``; returns the JSON-ready record."""
-    state = load_checkpoint(checkpoint)
-    cfg = Config.model_validate(state["config"])
-    if data_root:
-        cfg.data.root = data_root
-    data = load_dataset(cfg.data, cfg.seed)
+    state, cfg, data = _generator_and_data(checkpoint, data_root)
     if data.valid is None:
         raise DataError(f"'{data.name}' has no validation split to choose sigma on (set data.valid_size)")
     scored = data.test if split == "test" else data.valid
@@ -41,12 +37,7 @@ def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000,
     result = parzen.evaluate(samples, data.valid[:n_valid], scored, sigmas)
     result.protocol = {
         "metric": "parzen",
-        "checkpoint": str(checkpoint),
-        "step": int(state["step"]),
-        "dataset": data.name,
-        "generator": "raw G (no weight averaging), noise prior " + cfg.noise.prior,
-        "n_samples": n_samples,
-        "sample_seed": seed,
+        **_common_protocol(checkpoint, state, cfg, n_samples, seed),
         "sigma_grid": result.sigmas,
         "sigma_chosen_on": f"the first {min(n_valid, len(data.valid))} validation examples",
         "scored": f"all {len(scored)} {split} examples",
@@ -66,10 +57,13 @@ def write_record(record: dict, run: Path, name: str) -> Path:
     return path
 
 
+def _state_and_config(checkpoint: Path) -> tuple[dict, Config]:
+    state = load_checkpoint(checkpoint)
+    return state, Config.model_validate(state["config"])
+
 
 def _generator_and_data(checkpoint: Path, data_root: str | None):
-    state = load_checkpoint(checkpoint)
-    cfg = Config.model_validate(state["config"])
+    state, cfg = _state_and_config(checkpoint)
     if data_root:
         cfg.data.root = data_root
     return state, cfg, load_dataset(cfg.data, cfg.seed)
@@ -121,12 +115,10 @@ def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_0
                device: str = "cpu") -> dict:
     """Mode coverage (VEEGAN protocol, ``n_samples`` samples) and histogram JSD (``n_histogram`` samples
     against as many fresh data points) for the 2-D toy mixtures."""
-
     from gannet.data.toy import TOYS
     from gannet.metrics.modes import histogram_jsd, mode_coverage
 
-    state = load_checkpoint(checkpoint)
-    cfg = Config.model_validate(state["config"])
+    state, cfg = _state_and_config(checkpoint)
     toy = TOYS.get(cfg.data.name)
     if toy is None or toy.dim != 2:
         raise DataError(f"mode metrics need a 2-D toy mixture run (toy-ring, toy-grid); this run trained on "

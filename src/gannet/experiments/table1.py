@@ -26,6 +26,7 @@ from gannet.figures import plot_validation_curves
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.train.run_dir import RunDir, read_metrics
+from gannet.train.trainer import minibatches_per_step
 
 PAPER_MNIST = [  # Table 1, Parzen window log-likelihood on MNIST (nats)
     ("DBN (Bengio et al. 2013)", "138 +- 2"),
@@ -81,7 +82,7 @@ def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | N
     run = RunDir(folder)
     common = [f"train.steps={steps}", "train.progress=false"]
     if data_root:
-        common.append(f"data.root={(Path(data_root) / load_config(variant.recipe).data.name).resolve()}")
+        common.append(f"data.root={_dataset_root(variant.recipe, data_root)}")
     if run.last.exists():
         state = load_checkpoint(run.last)
         _check_same_variant(variant, folder, state["config"], extra, RESUMABLE_KEYS)
@@ -122,18 +123,19 @@ def logged_training_seconds(folder: Path) -> float:
         steps = r["step"] - previous
         previous = r["step"]
         if steps > 0:
-            seconds += steps * cfg.train.batch_size * _batches_per_step(cfg) / r["images_per_s"]
+            seconds += steps * cfg.train.batch_size * minibatches_per_step(cfg) / r["images_per_s"]
     return seconds
 
 
-def _batches_per_step(cfg) -> int:
-    return cfg.train.k if cfg.train.update == "alternating" else 1
+def _dataset_root(recipe: str, data_root: str | None) -> str | None:
+    """``data_root/<the recipe's dataset>`` as an absolute path (runs record it), or None for the default."""
+    return str((Path(data_root) / load_config(recipe).data.name).resolve()) if data_root else None
 
 
 def real_data_row(recipe: str, data_root: str | None, n_centres: int = 10_000, n_valid: int = 1_000,
                   seed: int = 0, extra: tuple[str, ...] = ()) -> Row:
     """Real training images as the kernel centres, under the same protocol: the estimator's ceiling."""
-    root = [f"data.root={(Path(data_root) / load_config(recipe).data.name).resolve()}"] if data_root else []
+    root = [f"data.root={_dataset_root(recipe, data_root)}"] if data_root else []
     cfg = load_config(recipe, [*root, *extra])
     data = load_dataset(cfg.data, cfg.seed)
     pick = np.random.default_rng(seed).choice(len(data.train), size=min(n_centres, len(data.train)), replace=False)
@@ -152,8 +154,7 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
                   n_valid: int = 1_000) -> Row:
     run = RunDir(folder)
     checkpoint = run.best if run.best.exists() else run.last
-    root = str((Path(data_root) / load_config(variant.recipe).data.name).resolve()) if data_root else None
-    record = parzen_eval(checkpoint, n_samples, n_valid, "test", data_root=root)
+    record = parzen_eval(checkpoint, n_samples, n_valid, "test", data_root=_dataset_root(variant.recipe, data_root))
     from gannet.checkpoint import load_checkpoint
 
     steps = int(load_checkpoint(run.last)["step"])
@@ -184,7 +185,6 @@ def write_table(rows: list[Row], out: Path, wall_seconds: float) -> tuple[Path, 
     atomic_write_text(json_path, json.dumps(payload, indent=2, default=json_default) + "\n")
     atomic_write_text(md_path, markdown_table(rows))
     return json_path, md_path
-
 
 
 def parse_plan(items: list[str], default_steps: int) -> list[tuple[Variant, int]]:

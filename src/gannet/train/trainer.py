@@ -50,6 +50,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def minibatches_per_step(cfg: Config) -> int:
+    """Minibatches one generator step consumes: k when alternating (Algorithm 1), else 1."""
+    return cfg.train.k if cfg.train.update == "alternating" else 1
+
+
 @dataclass
 class Schedule:
     """When periodic work happens, in generator steps."""
@@ -64,7 +69,7 @@ class Schedule:
 
     @classmethod
     def from_config(cls, cfg: Config, batches_per_epoch: int) -> Schedule:
-        batches_per_step = cfg.train.k if cfg.train.update == "alternating" else 1
+        batches_per_step = minibatches_per_step(cfg)
         per_epoch = max(1, batches_per_epoch // batches_per_step)
         t = cfg.train
         return cls(per_epoch, batches_per_step, t.log_every, t.sample_every or per_epoch,
