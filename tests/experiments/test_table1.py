@@ -2,7 +2,14 @@ import json
 
 import pytest
 
-from gannet.experiments.table1 import VARIANTS, parse_plan, reproduce, train_variant
+from gannet.experiments.table1 import (
+    VARIANTS,
+    parse_plan,
+    reproduce,
+    score_variant,
+    train_variant,
+    validation_selection,
+)
 from gannet.train.run_dir import RunDir, read_metrics
 from tests.conftest import write_fake_mnist
 
@@ -52,3 +59,35 @@ def test_smoke_reproduction_trains_scores_and_continues(tmp_path):
     # a folder holding another configuration is refused, not continued under the wrong name
     with pytest.raises(ValueError, match="noise.prior: folder has 'uniform', variant needs 'normal'"):
         train_variant(VARIANTS["gaussian"], 20, out / "released", str(base), SMALL)
+
+
+def test_kept_checkpoints_are_selected_on_validation_images_only(tmp_path, monkeypatch):
+    base = tmp_path / "data"
+    write_fake_mnist(base / "mnist", n_train=400, n_test=70)
+    folder = tmp_path / "released"
+    keep = ("train.checkpoint_every=5", "train.keep_checkpoints=true")
+    train_variant(VARIANTS["released"], 15, folder, str(base), SMALL + keep)
+    assert [p.name for p in RunDir(folder).snapshots()] == [f"step_{n:07d}.pt" for n in (0, 5, 10, 15)]
+
+    from gannet.metrics import parzen
+
+    scored_sets = []
+    real_evaluate = parzen.evaluate
+
+    def spy(samples, x_valid, x_test, *args, **kwargs):
+        scored_sets.append(len(x_test))
+        return real_evaluate(samples, x_valid, x_test, *args, **kwargs)
+
+    monkeypatch.setattr(parzen, "evaluate", spy)
+    selection = validation_selection(folder, str(base / "mnist"), n_samples=100, n_valid=40)
+    assert [r["step"] for r in selection] == [0, 5, 10, 15]  # last.pt (step 15) is not scored twice
+    assert scored_sets == [60] * 4  # the 60 validation images after the first 40, never the test set
+    assert all(r["valid_ll"] == r["valid_ll"] and r["sigma"] > 0 for r in selection)
+
+    scored_sets.clear()
+    row = score_variant(VARIANTS["released"], folder, str(base), n_samples=100, n_valid=40)
+    best = max(selection, key=lambda r: r["valid_ll"])
+    assert row.best_step == best["step"] and "4 kept checkpoints" in row.record["protocol"]["selected_by"]
+    assert scored_sets == [60] * 4 + [70]  # four on validation, then the chosen one once on the 70 test images
+    with pytest.raises(ValueError, match="more than 100 validation images"):
+        validation_selection(folder, str(base / "mnist"), n_samples=100, n_valid=100)
