@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gannet import distributed
 from gannet.config import (
     ConfigError,
     apply_overrides,
@@ -103,13 +105,20 @@ def cmd_train(argv: list[str]) -> int:
         cfg = _resume_config(run, args)
     else:
         cfg = load_config(args.config, args.overrides)
-        run = RunDir(Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"))
-        if run.has_run() and not args.overwrite:
-            raise UsageError(
-                f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
-                f"or choose another --out"
-            )
-    return _train(cfg, run, args)
+    world = distributed.setup(cfg.device)  # one process, or the ranks torchrun started
+    try:
+        if not args.resume:  # every rank checks before any writes; rank 0's default folder name for all
+            out = args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+            run = RunDir(Path(distributed.broadcast_text(out)))
+            if run.has_run() and not args.overwrite:
+                raise UsageError(
+                    f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
+                    f"or choose another --out"
+                )
+            distributed.barrier()
+        return _train(cfg, run, args, world)
+    finally:
+        distributed.teardown()
 
 
 def _resume_config(run, args):
@@ -147,33 +156,40 @@ def _resume_config(run, args):
     return cfg
 
 
-def _train(cfg, run, args) -> int:
+def _train(cfg, run, args, world) -> int:
     from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
+    say = functools.partial(print, file=sys.stderr) if world.is_main else (lambda *a, **k: None)
     trainer = Trainer(cfg, run.root, resume=args.resume, source=args.config)  # checks data, device, sizes
-    if args.overwrite and not args.resume and run.root.exists():
-        shutil.rmtree(run.root)
-    run.root.mkdir(parents=True, exist_ok=True)
-    for stale in run.root.rglob(".*.tmp"):  # temporary files of a process killed mid-write
-        stale.unlink()
+    if world.is_main:
+        if args.overwrite and not args.resume and run.root.exists():
+            shutil.rmtree(run.root)
+        run.root.mkdir(parents=True, exist_ok=True)
+        for stale in run.root.rglob(".*.tmp"):  # temporary files of a process killed mid-write
+            stale.unlink()
+    distributed.barrier()
     if trainer.resume_note:
-        print(f"gannet: {trainer.resume_note}", file=sys.stderr)
+        say(f"gannet: {trainer.resume_note}")
     start = trainer.step
-    print(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
-          f"on {trainer.device}, steps {start}..{cfg.train.steps}; run folder {run.root}", file=sys.stderr)
+    ranks = (f" x {world.size} processes (global batch {cfg.train.batch_size * world.size})"
+             if world.distributed else "")
+    say(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
+        f"on {trainer.device}{ranks}, steps {start}..{cfg.train.steps}; run folder {run.root}")
     try:
         record = trainer.run()
     except TrainingInterrupted as err:
-        print(f"gannet: {err}\nresume with: gannet train {run.config} --out {run.root} --resume", file=sys.stderr)
+        say(f"gannet: {err}\nresume with: gannet train {run.config} --out {run.root} --resume")
+        distributed.barrier()  # every rank stopped at the same step: leave together, none killed mid-write
         return 130
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
+        say(f"error: {err}")
+        distributed.barrier()
         return 1
+    distributed.barrier()
     summary = ", ".join(f"{k}={record[k]:.4g}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in record)
-    print(f"gannet: done at step {trainer.step} ({summary}).\n"
-          f"  samples:     {run.samples}/\n  metrics:     {run.metrics}\n"
-          f"  checkpoints: {run.last.parent}/\n  sample more: gannet sample {run.root} -n 64 --out samples.png",
-          file=sys.stderr)
+    say(f"gannet: done at step {trainer.step} ({summary}).\n"
+        f"  samples:     {run.samples}/\n  metrics:     {run.metrics}\n"
+        f"  checkpoints: {run.last.parent}/\n  sample more: gannet sample {run.root} -n 64 --out samples.png")
     return 0
 
 
@@ -282,6 +298,21 @@ def cmd_eval(argv: list[str]) -> int:
     if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
         raise UsageError("--samples and --valid must be positive")
 
+    path = _checkpoint_path(Path(args.source), args.checkpoint)
+    metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
+    if "inception" in metrics and not args.inception_weights:
+        raise UsageError("--metric inception needs --inception-weights FILE (the standard FID Inception-v3 weights, "
+                         "pt_inception-2015-12-05-6726825d.pth); gannet does not download them")
+    world = distributed.setup(args.device)  # under torchrun, sampling and features are shared across ranks
+    try:
+        with distributed.shared_work():
+            _evaluate(args, path, metrics, world)
+    finally:
+        distributed.teardown()
+    return 0
+
+
+def _evaluate(args, path: Path, metrics: list[str], world) -> None:
     from gannet.evaluate import (
         classifier_eval,
         modes_eval,
@@ -290,34 +321,34 @@ def cmd_eval(argv: list[str]) -> int:
         write_record,
     )
 
-    path = _checkpoint_path(Path(args.source), args.checkpoint)
-    metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
-    if "inception" in metrics and not args.inception_weights:
-        raise UsageError("--metric inception needs --inception-weights FILE (the standard FID Inception-v3 weights, "
-                         "pt_inception-2015-12-05-6726825d.pth); gannet does not download them")
+    say = print if world.is_main else (lambda *a, **k: None)
     for metric in metrics:
         if metric == "parzen":
             record = parzen_eval(path, args.samples or 10_000, args.valid, args.split, args.seed, args.data_root,
                                  device=args.device)
-            _print_parzen(record, args.split)
+            if world.is_main:
+                _print_parzen(record, args.split)
         elif metric == "inception":
             from gannet.evaluate import inception_eval
 
             record = inception_eval(path, Path(args.inception_weights), args.samples or 10_000, args.seed,
                                     args.data_root, args.device)
-            print(f"Inception FID: {record['inception_fid']:.3f} ({record['protocol']['n_samples']} samples against "
-                  f"{record['protocol']['reference_set']})")
+            say(f"Inception FID: {record['inception_fid']:.3f} ({record['protocol']['n_samples']} samples against "
+                f"{record['protocol']['reference_set']})")
         elif metric == "classifier":
             record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device)
-            _print_classifier(record)
+            if world.is_main:
+                _print_classifier(record)
         else:
             record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device)
-            print(f"modes covered: {record['modes_covered']} of {record['modes']}; high-quality samples: "
-                  f"{record['high_quality_fraction']:.1%}; histogram JSD {record['histogram_jsd']:.4f} nats "
-                  f"({record['rule']})")
-        out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}")
-        print(f"written to {out}", file=sys.stderr)
-    return 0
+            say(f"modes covered: {record['modes_covered']} of {record['modes']}; high-quality samples: "
+                f"{record['high_quality_fraction']:.1%}; histogram JSD {record['histogram_jsd']:.4f} nats "
+                f"({record['rule']})")
+        if world.distributed:
+            record["protocol"]["processes"] = world.size
+        if world.is_main:
+            out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}")
+            print(f"written to {out}", file=sys.stderr)
 
 
 def _metrics_for(path: Path, inception: bool = False) -> list[str]:

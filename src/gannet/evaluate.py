@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gannet import distributed
 from gannet.checkpoint import load_checkpoint
 from gannet.config import Config
 from gannet.data import DataError, load_dataset
@@ -89,7 +90,8 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
                         f"(toy runs: --metric modes)")
     started = time.perf_counter()
     root = Path(cfg.data.root).expanduser() if cfg.data.root else None
-    classifier = classifier_for(data.name, root, classifier_folder)
+    with distributed.main_first():  # under torchrun, rank 0 trains and caches the classifier if needed
+        classifier = classifier_for(data.name, root, classifier_folder)
     reference = ReferenceFeatures(classifier, data.test)
     record = {"metric": "classifier",
               "generated": reference.scores(generated_samples(state, n_samples, seed=seed, device=device), seed)}

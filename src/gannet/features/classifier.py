@@ -172,7 +172,7 @@ class ReferenceFeatures:
         from gannet.metrics.manifold import kth_neighbour_radii
 
         self.classifier = classifier
-        self.features, _ = classifier.net.features_and_probabilities(images)
+        self.features, _ = _shared_features(classifier, images)
         self.radii3, self.radii5 = kth_neighbour_radii(self.features, [3, 5])
 
     def scores(self, images, kernel_seed: int | None = 0) -> dict:
@@ -183,7 +183,7 @@ class ReferenceFeatures:
         from gannet.metrics.kernel import kernel_distance
         from gannet.metrics.manifold import density_coverage, precision_recall
 
-        feats, probs = self.classifier.net.features_and_probabilities(images)
+        feats, probs = _shared_features(self.classifier, images)
         real = self.features
         out = {"frechet_distance": frechet_distance_of_features(real=real, fake=feats)}
         if kernel_seed is not None:
@@ -193,3 +193,10 @@ class ReferenceFeatures:
         out.update({k: v for k, v in {**pr, **dc}.items() if k != "k"})  # k is in the protocol
         out.update(class_statistics(probs, self.classifier.record["class_frequencies"]))
         return out
+
+
+def _shared_features(classifier: TrainedClassifier, images) -> tuple[np.ndarray, np.ndarray]:
+    """Features and probabilities, the images shared across ranks under ``gannet eval`` with torchrun."""
+    from gannet import distributed
+
+    return distributed.map_rows(classifier.net.features_and_probabilities, images)

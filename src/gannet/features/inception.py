@@ -190,5 +190,7 @@ def load_inception(path: str | Path, sha256: str = STANDARD_SHA256) -> FIDIncept
 
 @torch.no_grad()
 def inception_features(net: FIDInceptionV3, images, batch: int = 50) -> np.ndarray:
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
-    return torch.cat([net(chunk) for chunk in x.split(batch)]).numpy().astype(np.float64)
+    from gannet import distributed
+
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32))  # shared across ranks under eval with torchrun
+    return distributed.map_rows(lambda part: torch.cat([net(c) for c in part.split(batch)]), x).numpy().astype(np.float64)

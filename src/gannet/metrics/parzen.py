@@ -65,7 +65,15 @@ def log_likelihood(samples, x, sigma, chunk: int = 1024) -> np.ndarray:
 def validation_curve(samples, x_valid, sigmas=None, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Mean validation log-likelihood for each sigma of the grid: (sigmas, mean_ll)."""
     sigmas = np.asarray(DEFAULT_SIGMAS if sigmas is None else sigmas, dtype=np.float64)
-    return sigmas, log_likelihood(samples, x_valid, sigmas, chunk).mean(axis=1)
+    return sigmas, _shared_log_likelihood(samples, x_valid, sigmas, chunk).mean(axis=1)
+
+
+def _shared_log_likelihood(samples, x, sigma, chunk: int) -> np.ndarray:
+    """:func:`log_likelihood` with the scored examples shared across ranks under ``gannet eval`` with
+    torchrun (:func:`gannet.distributed.map_rows`); the same numbers on one process."""
+    from gannet import distributed
+
+    return distributed.map_rows(lambda part: log_likelihood(samples, part, sigma, chunk).T, x).T
 
 
 def select_sigma(samples, x_valid, sigmas=None) -> float:
@@ -102,7 +110,7 @@ def evaluate(samples, x_valid, x_test, sigmas=None, chunk: int = 1024) -> Parzen
     """The authors' protocol: choose sigma on ``x_valid``, score ``x_test``; mean +- std/sqrt(n)."""
     grid, curve = validation_curve(samples, x_valid, sigmas, chunk)
     sigma = float(grid[int(np.argmax(curve))])
-    ll = log_likelihood(samples, x_test, sigma, chunk)
+    ll = _shared_log_likelihood(samples, x_test, sigma, chunk)
     return ParzenResult(
         mean=float(ll.mean()),
         standard_error=float(ll.std() / math.sqrt(len(ll))),

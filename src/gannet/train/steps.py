@@ -7,6 +7,11 @@ dropped-out fake logits; both nets updated together (paper-spec section 1).
 
 Real and fake examples go through D as one concatenated batch. D has no batch statistics, so this is
 the same function as two separate passes, and every example still gets its own dropout mask.
+
+On several processes the passes whose gradients update a network go through its
+DistributedDataParallel wrapper (``gan.g_train``, ``gan.d_train``), which averages those gradients
+across ranks; passes that only carry gradients *through* a network use the bare module, so the G step
+never all-reduces D's gradients. On one process the wrappers are the modules themselves.
 """
 
 from __future__ import annotations
@@ -36,9 +41,19 @@ class GAN:
     noise_dim: int
     noise_generator: torch.Generator
     precision: str = "fp32"
+    rank: int = 0
+    world: int = 1
+    g_train: nn.Module | None = None  # G for passes that update G (its DDP wrapper on several processes)
+    d_train: nn.Module | None = None  # D likewise
+
+    def __post_init__(self):
+        self.g_train = self.g_train or self.generator
+        self.d_train = self.d_train or self.discriminator
 
     def noise(self, n: int) -> Tensor:
-        return sample_noise(self.prior, n, self.noise_dim, self.noise_generator, self.noise_generator.device)
+        """This rank's ``n`` rows of a global noise batch of ``n x world`` drawn from the one stream."""
+        z = sample_noise(self.prior, n * self.world, self.noise_dim, self.noise_generator, self.noise_generator.device)
+        return z[self.rank * n : (self.rank + 1) * n] if self.world > 1 else z
 
     def autocast(self):
         """Forward passes in bf16 when ``precision`` is bf16 (weights, gradients and updates stay fp32)."""
@@ -70,7 +85,7 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss:
         with torch.no_grad(), gan.autocast():
             fake = G(gan.noise(len(real)))
         with gan.autocast():
-            real_logits, fake_logits = _discriminate(D, real, fake)
+            real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
         d_loss = discriminator_loss(real_logits, fake_logits)
         gan.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -78,7 +93,7 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss:
 
     D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
     with gan.autocast():
-        fake_logits_g = D(G(gan.noise(batches.batch_size))).float()
+        fake_logits_g = D(gan.g_train(gan.noise(batches.batch_size))).float()
     g_loss = generator_loss(fake_logits_g)
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
@@ -89,18 +104,17 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss:
 
 def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss: Callable[[Tensor], Tensor]):
     """The authors' code: both gradients from one minibatch and one z, applied together (k = 1)."""
-    G, D = gan.generator, gan.discriminator
     real = batches.next()
     with gan.autocast():
-        real_logits, fake_logits = _discriminate(D, real, G(gan.noise(len(real))))
+        real_logits, fake_logits = _discriminate(gan.d_train, real, gan.g_train(gan.noise(len(real))))
     d_loss = discriminator_loss(real_logits, fake_logits)
     g_loss = generator_loss(fake_logits)  # the same dropped-out fake logits as D's loss
 
-    d_params, g_params = list(D.parameters()), list(G.parameters())
-    d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
-    g_grads = torch.autograd.grad(g_loss, g_params)
-    for p, grad in zip(d_params + g_params, d_grads + g_grads):
-        p.grad = grad
+    gan.opt_d.zero_grad(set_to_none=True)
+    gan.opt_g.zero_grad(set_to_none=True)
+    # Each loss's gradient for its own player only: d_loss -> D's weights, g_loss -> G's weights.
+    d_loss.backward(inputs=list(gan.discriminator.parameters()), retain_graph=True)
+    g_loss.backward(inputs=list(gan.generator.parameters()))
     gan.opt_d.step()
     gan.opt_g.step()
     return _stats(d_loss, g_loss, real_logits, fake_logits)

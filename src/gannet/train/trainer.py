@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gannet import distributed
 from gannet.checkpoint import load_checkpoint, save_checkpoint
 from gannet.config import Config, ConfigError, dump_yaml
 from gannet.data import Dataset, load_dataset
@@ -83,7 +84,8 @@ class Trainer:
         self.source = source  # the CONFIG the run was started from, for resume checks
         self.resume_note = ""
         self.run_dir = RunDir(Path(out))
-        self.device = resolve_device(cfg.device)
+        self.world = distributed.world()  # one process unless started by torchrun (gannet.distributed)
+        self.device = distributed.training_device(resolve_device(cfg.device))
         self.data: Dataset = load_dataset(cfg.data, cfg.seed)
         seed = cfg.seed
 
@@ -94,7 +96,13 @@ class Trainer:
             G.set_output_bias_from_marginals(train)
         G.to(self.device)
         D.to(self.device)
-        D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, "dropout"))
+        D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, self._dropout_stream()))
+        g_train, d_train = G, D
+        if self.world.distributed:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            g_train, d_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
         self.gan = GAN(
             generator=G,
             discriminator=D,
@@ -104,8 +112,13 @@ class Trainer:
             noise_dim=cfg.noise.dim,
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
             precision=cfg.precision,
+            rank=self.world.rank,
+            world=self.world.size,
+            g_train=g_train,
+            d_train=d_train,
         )
-        self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"))
+        self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
+                                       self.world.rank, self.world.size)
         self.schedule = Schedule.from_config(cfg, self.batches.batches_per_epoch)
         self.step_fn = STEPS[cfg.train.update]
         self.generator_loss = GENERATOR_LOSSES[cfg.loss.generator]
@@ -116,13 +129,14 @@ class Trainer:
         self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed).to(self.device)
         monitor = cfg.monitor
         self.valid = None
-        if monitor.enabled and self.data.valid is not None:
+        main = self.world.is_main  # only rank 0 validates, samples, logs and writes
+        if main and monitor.enabled and self.data.valid is not None:
             self.valid = torch.from_numpy(self.data.valid[: monitor.valid_examples]).to(self.device)
             z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
                              torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")))
             self.monitor_noise = z.to(self.device)
         self.quality = None
-        if monitor.metrics:
+        if main and monitor.metrics:
             from gannet.train.quality_monitor import QualityMonitor
 
             self.quality = QualityMonitor(cfg, self.data, self.device)
@@ -136,24 +150,27 @@ class Trainer:
 
     def run(self) -> dict:
         """Train up to ``train.steps`` generator steps; return the last logged record."""
-        cfg, schedule = self.cfg, self.schedule
+        cfg, schedule, main = self.cfg, self.schedule, self.world.is_main
         resumed_at = self.step if self.step > 0 else None
-        atomic_write_text(self.run_dir.config, dump_yaml(cfg))
-        log = MetricsLog(self.run_dir, resumed_at, cfg.train.tensorboard)
-        bar = _progress(cfg, self.step)
+        if main:
+            atomic_write_text(self.run_dir.config, dump_yaml(cfg))
+        log = MetricsLog(self.run_dir, resumed_at, cfg.train.tensorboard) if main else None
+        bar = _progress(cfg, self.step, enabled=main)
         last_record: dict = {}
-        if cfg.train.keep_checkpoints and self.step == 0:
+        if main and cfg.train.keep_checkpoints and self.step == 0:
             save_checkpoint(self._state(), self.run_dir.snapshot(0))  # the starting point, for Figure 1
         clock, busy = time.perf_counter(), 0.0
         examples = 0
         stop = _StopRequest()
         try:
             while self.step < cfg.train.steps:
-                if stop.requested:
+                if distributed.any_rank(stop.requested is not None):  # every rank stops at the same step
                     self._check_finite()
-                    save_checkpoint(self._state(), self.run_dir.last)
+                    if main:
+                        save_checkpoint(self._state(), self.run_dir.last)
                     raise TrainingInterrupted(
-                        f"stopped by {stop.requested} at step {self.step}; checkpoint saved to {self.run_dir.last}"
+                        f"stopped by {stop.requested or 'another rank'} at step {self.step}; checkpoint saved to "
+                        f"{self.run_dir.last}"
                     )
                 step = self.step + 1
                 self.batches.next_epoch_if_done()
@@ -163,51 +180,64 @@ class Trainer:
                 stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.generator_loss)
                 self.tracker.add(step, stats)
                 self.step = step
-                examples += cfg.train.batch_size * schedule.batches_per_step
+                examples += cfg.train.batch_size * schedule.batches_per_step * self.world.size
                 bar.update(1)
 
                 finished = step == cfg.train.steps
-                if step % schedule.log == 0 or finished:
-                    self._check_finite()
+                logging, checkpointing = step % schedule.log == 0 or finished, step % schedule.checkpoint == 0 or finished
+                validating = self.valid is not None and (step % schedule.monitor == 0 or finished)
+                if distributed.any_rank(logging or checkpointing or validating):
+                    self._check_finite()  # on every rank together, so that all stop if one diverged
+                if logging:
                     elapsed = time.perf_counter() - clock - busy
-                    last_record = {"step": step, "epoch": epoch, **self.tracker.pop_means(), "lr": lr,
+                    means = distributed.mean_over_ranks(self.tracker.pop_means())
+                    last_record = {"step": step, "epoch": epoch, **means, "lr": lr,
                                    "momentum": mu, "images_per_s": examples / max(elapsed, 1e-9)}
-                    log.write(last_record)
+                    if main:
+                        log.write(last_record)
                     bar.set_postfix(d_loss=f"{last_record['d_loss']:.3f}", g_loss=f"{last_record['g_loss']:.3f}",
                                     refresh=False)
                     clock, busy, examples = time.perf_counter(), 0.0, 0
                 started = time.perf_counter()
-                if self.valid is not None and (step % schedule.monitor == 0 or finished):
+                if validating:
                     log.write(self._validate(step, epoch))
                 if self.quality is not None and (step % schedule.metrics == 0 or finished):
                     log.write({"step": step, "epoch": epoch, **self.quality(self.gan.generator)})
-                if step % schedule.sample == 0 or finished:
+                if main and (step % schedule.sample == 0 or finished):
                     self._save_samples(step, log)
-                if step % schedule.checkpoint == 0 or finished:
-                    self._check_finite()
+                if main and checkpointing:
                     kept = [self.run_dir.snapshot(step)] if cfg.train.keep_checkpoints else []
                     save_checkpoint(self._state(), self.run_dir.last, *kept)
                 busy += time.perf_counter() - started
         finally:
             stop.restore()
             bar.close()
-            log.close()
+            if log is not None:
+                log.close()
         return last_record
+
+    def _dropout_stream(self) -> str:
+        """Rank 0 keeps the single-process stream name, so one process and rank 0 agree."""
+        return "dropout" if self.world.rank == 0 else f"dropout-rank-{self.world.rank}"
 
     # ---------------------------------------------------------------------------------------
     # Periodic work
 
     def _check_finite(self) -> None:
-        """Raise :class:`TrainingDiverged` if a step's statistics or the weights are NaN or infinite."""
+        """Raise :class:`TrainingDiverged` if a step's statistics or the weights are NaN or infinite.
+        On several processes every rank calls this at the same step and all raise if any rank saw it."""
         bad = self.tracker.bad_step()
+        params = [*self.gan.generator.parameters(), *self.gan.discriminator.parameters()]
+        weights_ok = bad is not None or bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+        if not distributed.any_rank(bad is not None or not weights_ok):
+            return
         if bad is not None:
             values = ", ".join(f"{k}={v:.4g}" for k, v in self.tracker.last_values_hint().items())
             what = f"a loss became NaN or infinite at step {bad} (epoch {self.batches.epoch}); interval means: {values}"
-        else:
-            params = [*self.gan.generator.parameters(), *self.gan.discriminator.parameters()]
-            if bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
-                return
+        elif not weights_ok:
             what = f"the weights became NaN or infinite by step {self.step} (epoch {self.batches.epoch})"
+        else:
+            what = f"another process's loss or weights became NaN or infinite by step {self.step}"
         last = self.run_dir.last
         kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
         causes = [f"a learning rate too high for this model (optim.lr={self.cfg.optim.lr:g}; try a smaller one)"]
@@ -228,8 +258,7 @@ class Trainer:
         record = {"step": step, "epoch": epoch, "valid_parzen_ll": mean,
                   "valid_parzen_se": float(ll.std() / math.sqrt(len(ll)))}
         if math.isfinite(mean) and (self.best_valid is None or mean > self.best_valid):
-            self.best_valid = mean
-            self._check_finite()
+            self.best_valid = mean  # the weights were checked finite this step (see run)
             save_checkpoint(self._state(), self.run_dir.best)
             record["best"] = True
         return record
@@ -268,6 +297,7 @@ class Trainer:
             "batches": self.batches.state_dict(),
             "tracker": self.tracker.state_dict(),
             "best_valid": self.best_valid,
+            "world_size": self.world.size,
         }
 
     def _load(self, state: dict) -> None:
@@ -278,8 +308,12 @@ class Trainer:
         gan.opt_d.load_state_dict(state["opt_d"])
         step = int(state["step"])
         if state["device_type"] == self.device.type:
-            gan.noise_generator.set_state(state["rng"]["noise"].cpu())
-            gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+            gan.noise_generator.set_state(state["rng"]["noise"].cpu())  # one stream, the same on every rank
+            if self.world.is_main:  # the checkpoint holds rank 0's dropout stream; other ranks reseed
+                gan.discriminator.dropout_generator.set_state(state["rng"]["dropout"].cpu())
+            else:
+                gan.discriminator.dropout_generator.manual_seed(
+                    derive_seed(self.cfg.seed, f"{self._dropout_stream()}-after-{step}"))
         else:  # a CPU generator's state means nothing to a CUDA one: start fresh streams, reproducibly
             gan.noise_generator.manual_seed(derive_seed(self.cfg.seed, f"noise-after-{step}"))
             gan.discriminator.dropout_generator.manual_seed(derive_seed(self.cfg.seed, f"dropout-after-{step}"))
@@ -290,6 +324,13 @@ class Trainer:
         self.tracker.load_state_dict(state["tracker"])
         self.best_valid = state["best_valid"]
         self.source = self.source or state.get("source", "")
+        saved_world = int(state.get("world_size", 1))
+        if saved_world != self.world.size:
+            b = self.cfg.train.batch_size
+            note = (f"the run trained on {saved_world} process(es) and continues on {self.world.size}: the global "
+                    f"batch changes from {b * saved_world} to {b * self.world.size} (train.batch_size {b} per "
+                    f"process); the learning rate is not rescaled")
+            self.resume_note = f"{self.resume_note}; {note}" if self.resume_note else note
         self.step = step
 
 
@@ -314,10 +355,10 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def _progress(cfg: Config, initial: int):
+def _progress(cfg: Config, initial: int, enabled: bool = True):
     from tqdm.auto import tqdm
 
-    return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress else True,
+    return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress and enabled else True,
                 unit="step", dynamic_ncols=True)
 
 
@@ -326,5 +367,6 @@ def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.de
     cfg, G, _ = networks_from_state(state)
     G.to(device)
     z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed)).to(device)
-    with torch.no_grad():
-        return torch.cat([G(chunk) for chunk in z.split(10_000)]).float().cpu().numpy()
+    with torch.no_grad():  # shared across ranks under gannet eval with torchrun (gannet.distributed)
+        out = distributed.map_rows(lambda part: torch.cat([G(c) for c in part.split(10_000)]).float().cpu(), z)
+    return out.numpy()
