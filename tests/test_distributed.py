@@ -1,5 +1,6 @@
 """Training and evaluation on several processes (torchrun, gloo on CPU) against one process."""
 
+import itertools
 import json
 import os
 import socket
@@ -46,7 +47,7 @@ def test_shards_cover_every_row_once():
         for size in (1, 2, 3):
             bounds = [distributed.shard_bounds(n, distributed.World(r, size)) for r in range(size)]
             assert bounds[0][0] == 0 and bounds[-1][1] == n
-            assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
             assert max(b - a for a, b in bounds) - min(b - a for a, b in bounds) <= 1
 
 
@@ -98,7 +99,8 @@ def test_two_processes_of_50_match_one_process_of_100(tmp_path, update):
         moved = max(float((a[net][k] - start[net][k]).abs().max()) for k in a[net])
         assert moved > 1e-4  # training moved the weights a hundred times the tolerance below
         for key, value in a[net].items():
-            torch.testing.assert_close(b[net][key], value, rtol=1e-5, atol=1e-6, msg=lambda m, k=key: f"{net}.{k}: {m}")
+            name = f"{net}.{key}"
+            torch.testing.assert_close(b[net][key], value, rtol=1e-5, atol=1e-6, msg=lambda m, k=name: f"{k}: {m}")
     # the logged losses are means over the global batch, hence the same too
     la = [r for r in read_metrics(RunDir(one).metrics) if "d_loss" in r]
     lb = [r for r in read_metrics(RunDir(two).metrics) if "d_loss" in r]

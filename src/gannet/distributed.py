@@ -130,7 +130,7 @@ def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:
     """Average a dict of numbers across ranks (same keys on every rank)."""
     if not _world.distributed or not values:
         return values
-    keys = sorted(values)
+    keys = list(values)  # the same order on every rank: the tracker adds the same statistics
     t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t)
     return {k: float(v) / _world.size for k, v in zip(keys, t.tolist())}
