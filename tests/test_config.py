@@ -31,9 +31,9 @@ def test_mnist_2014_is_the_papers_model():
 
 
 def test_overrides_set_nested_keys_with_types():
-    cfg = load_config("mnist-2014", ["train.steps=2000", "loss.generator=minimax", "optim.lr=1e-3",
+    cfg = load_config("mnist-2014", ["train.steps=2000", "loss.name=minimax", "optim.lr=1e-3",
                                      "data.root=/data/mnist", "generator.hidden=[10, 20]", "train.progress=false"])
-    assert cfg.train.steps == 2000 and cfg.loss.generator == "minimax"
+    assert cfg.train.steps == 2000 and cfg.loss.name == "minimax"
     assert cfg.optim.lr == pytest.approx(1e-3) and cfg.data.root == "/data/mnist"
     assert cfg.generator.hidden == [10, 20] and cfg.train.progress is False
 
@@ -52,7 +52,7 @@ def test_parse_value_reads_exponent_floats():
         ("optim.lr=-0.1", ["optim.lr", "greater than 0", "-0.1"]),
         ("train.steps=abc", ["train.steps", "integer", "'abc'"]),
         ("train.update=sometimes", ["train.update", "'alternating' or 'simultaneous'"]),
-        ("loss.generator=wgan", ["loss.generator", "'minimax' or 'nonsaturating'"]),
+        ("loss.name=wgan", ["loss.name", "'wasserstein'"]),
         ("noise.prior=cauchy", ["noise.prior", "'uniform' or 'normal'"]),
         ("discriminator.keep_input=1.5", ["discriminator.keep_input", "less than or equal to 1"]),
         ("train=3", ["train", "must be a section"]),

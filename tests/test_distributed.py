@@ -136,15 +136,15 @@ def test_a_two_process_run_resumes_on_one_process_and_evaluates_on_two(tmp_path)
 def test_a_nan_on_one_rank_stops_every_rank_and_keeps_the_last_good_checkpoint(tmp_path):
     script = tmp_path / "nan_on_rank_1.py"
     script.write_text(
-        "import os, sys\n"
+        "import dataclasses, os, sys\n"
         "import gannet.losses as losses\n"
         "from gannet.cli import main\n"
-        "plain, calls = losses.GENERATOR_LOSSES['nonsaturating'], [0]\n"
+        "plain, calls = losses.LOSSES['nonsaturating'], [0]\n"
         "def poisoned(logits):\n"
         "    calls[0] += 1\n"
-        "    loss = plain(logits)\n"
+        "    loss = plain.generator(logits)\n"
         "    return loss * float('nan') if os.environ['RANK'] == '1' and calls[0] >= 5 else loss\n"
-        "losses.GENERATOR_LOSSES['nonsaturating'] = poisoned\n"
+        "losses.LOSSES['nonsaturating'] = dataclasses.replace(plain, generator=poisoned)\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     run = tmp_path / "run"

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gannet.losses import (
+    LOSSES,
     discriminator_loss,
     generator_loss_minimax,
     generator_loss_nonsaturating,
@@ -70,3 +71,39 @@ def test_discriminator_gradient_matches_binary_cross_entropy():
     targets = torch.cat([torch.ones(8), torch.zeros(8)]).double()
     torch.nn.functional.binary_cross_entropy_with_logits(logits, targets).backward()
     assert torch.allclose(torch.cat([real.grad, fake.grad]), logits.grad, atol=1e-14)
+
+
+# --- the losses after 2014: closed forms on given scores, and the direction each pushes G ---------
+
+
+def test_critic_losses_match_their_closed_forms():
+    real = torch.tensor([2.0, -0.5, 0.25], dtype=torch.float64)
+    fake = torch.tensor([-1.5, 0.5, 3.0], dtype=torch.float64)
+    w, h, ls = LOSSES["wasserstein"], LOSSES["hinge"], LOSSES["least-squares"]
+    assert w.discriminator(real, fake).item() == pytest.approx((-1.5 + 0.5 + 3.0) / 3 - (2.0 - 0.5 + 0.25) / 3)
+    assert w.generator(fake).item() == pytest.approx(-(-1.5 + 0.5 + 3.0) / 3)
+    # hinge: relu(1 - real) = [0, 1.5, 0.75]; relu(1 + fake) = [0, 1.5, 4]
+    assert h.discriminator(real, fake).item() == pytest.approx(2.25 / 3 + 5.5 / 3)
+    assert h.generator(fake).item() == pytest.approx(w.generator(fake).item())
+    # least squares, targets real 1, fake 0 for D and 1 for G
+    assert ls.discriminator(real, fake).item() == pytest.approx(
+        0.5 * ((1.0 + 2.25 + 0.5625) / 3 + (2.25 + 0.25 + 9.0) / 3))
+    assert ls.generator(fake).item() == pytest.approx(0.5 * (6.25 + 0.25 + 4.0) / 3)
+
+
+def test_hinge_ignores_examples_beyond_the_margin():
+    real, fake = torch.tensor([1.0, 5.0], requires_grad=True), torch.tensor([-1.0, -7.0], requires_grad=True)
+    LOSSES["hinge"].discriminator(real, fake).backward()
+    assert real.grad.abs().sum() == 0 and fake.grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_loss_teaches_d_to_separate_and_g_to_fool(name):
+    loss = LOSSES[name]
+    real = torch.tensor([0.3, -0.2, 0.1], requires_grad=True)
+    fake = torch.tensor([0.2, 0.4, 0.1], requires_grad=True)  # above 0, the least-squares fake target
+    loss.discriminator(real, fake).backward()
+    assert (real.grad < 0).all() and (fake.grad > 0).all()  # descent raises real scores, lowers fake ones
+    fake_g = fake.detach().clone().requires_grad_(True)
+    loss.generator(fake_g).backward()
+    assert (fake_g.grad < 0).all()  # G's descent raises D's score of its samples

@@ -75,7 +75,24 @@ class DiscriminatorConfig(_Section):
 
 
 class LossConfig(_Section):
-    generator: Literal["minimax", "nonsaturating"] = "nonsaturating"
+    name: Literal["minimax", "nonsaturating", "wasserstein", "hinge", "least-squares"] = Field(
+        "nonsaturating", description="the adversarial loss (gannet.losses); minimax and nonsaturating are the paper's")
+    gradient_penalty: float = Field(0.0, ge=0, description="WGAN-GP weight lambda on (||grad D(x_hat)|| - 1)^2; 0 = off")
+    r1: float = Field(0.0, ge=0, description="R1 weight gamma: gamma/2 * ||grad D(x)||^2 on real data; 0 = off")
+    clip: float | None = Field(None, gt=0, description="WGAN weight clipping: D's weights into [-c, c] after each step")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_key(cls, data):
+        """``loss.generator`` (minimax | nonsaturating) is the older name of ``loss.name``."""
+        if isinstance(data, dict) and "generator" in data:
+            data = dict(data)
+            older = data.pop("generator")
+            if "name" in data and data["name"] != older:
+                raise ValueError(f"loss.generator ({older!r}, the older name of loss.name) and loss.name "
+                                 f"({data['name']!r}) disagree; give only loss.name")
+            data["name"] = older
+        return data
 
 
 class TrainConfig(_Section):

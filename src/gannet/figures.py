@@ -284,6 +284,11 @@ def _plot_losses(ax: Any, training: list[dict[str, Any]]) -> None:
 
 
 def _plot_discriminator(ax: Any, training: list[dict[str, Any]]) -> None:
+    if "d_real" not in training[0]:  # a critic loss (wasserstein, hinge, least-squares): raw scores
+        ax.plot(*_series(training, "score_real"), color="k", linewidth=1, label="mean D(x), real")
+        ax.plot(*_series(training, "score_fake"), color="tab:green", linewidth=1, label="mean D(G(z))")
+        _finish(ax, "(b) discriminator scores", "mean score")
+        return
     ax.plot(*_series(training, "d_real"), color="k", linewidth=1, label="D(x), real")
     ax.plot(*_series(training, "d_fake"), color="tab:green", linewidth=1, label="D(G(z))")
     ax.axhline(0.5, color="tab:blue", linestyle="--", linewidth=1, label="D = 1/2")

@@ -6,6 +6,7 @@ import torch
 
 from gannet.data.batches import ShuffledBatches
 from gannet.losses import (
+    LOSSES,
     discriminator_loss,
     generator_loss_minimax,
     generator_loss_nonsaturating,
@@ -50,7 +51,7 @@ def test_simultaneous_step_uses_one_minibatch_one_z_and_old_parameters():
     twin = ShuffledBatches(batches.data, 5, seed=1)
     noise = torch.Generator().manual_seed(7)
 
-    simultaneous_step(gan, batches, 1, generator_loss_nonsaturating)
+    simultaneous_step(gan, batches, 1, LOSSES["nonsaturating"])
 
     real, z = twin.next(), _noise(noise, 5)
     logits = D0(torch.cat([real, G0(z)]))  # one dropout draw for the real and fake halves
@@ -74,7 +75,7 @@ def test_alternating_step_is_algorithm_1():
         noise = torch.Generator().manual_seed(7)
         optD = PylearnMomentum(D0.parameters(), 0.1, 0.5)
 
-        alternating_step(gan, batches, k, generator_loss_minimax)
+        alternating_step(gan, batches, k, LOSSES["minimax"])
 
         for _ in range(k):  # k discriminator steps, each on a fresh minibatch and fresh z
             real, z = twin.next(), _noise(noise, 5)
@@ -94,7 +95,7 @@ def test_alternating_step_is_algorithm_1():
 
 def test_step_statistics():
     gan, batches = _gan()
-    stats = alternating_step(gan, batches, 1, generator_loss_nonsaturating)
+    stats = alternating_step(gan, batches, 1, LOSSES["nonsaturating"])
     assert set(stats) == {"d_loss", "g_loss", "value", "d_real", "d_fake"}
     assert stats["value"].item() < 0 and 0 < stats["d_real"].item() < 1
     assert abs(stats["value"].item() + 2 * stats["d_loss"].item()) < 1e-6
@@ -106,7 +107,7 @@ def test_the_replay_is_sensitive_to_the_masks():
     G0, D0 = _twin(gan)
     D0.dropout_generator.manual_seed(12)
     twin = ShuffledBatches(batches.data, 5, seed=1)
-    simultaneous_step(gan, batches, 1, generator_loss_nonsaturating)
+    simultaneous_step(gan, batches, 1, LOSSES["nonsaturating"])
     logits = D0(torch.cat([twin.next(), G0(_noise(torch.Generator().manual_seed(7), 5))]))
     g_grads = torch.autograd.grad(generator_loss_nonsaturating(logits[5:]), list(G0.parameters()))
     _sgd(G0.parameters(), g_grads)

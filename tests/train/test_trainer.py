@@ -1,5 +1,6 @@
 """Runs survive: exact resume, crash recovery, divergence, atomic checkpoints."""
 
+import dataclasses
 import json
 import math
 import os
@@ -109,7 +110,7 @@ def test_nan_stops_the_run_says_when_and_keeps_the_last_good_checkpoint(tmp_path
         loss = torch.nn.functional.softplus(-fake_logits).mean()
         return loss * float("nan") if calls["n"] >= 27 else loss
 
-    trainer.generator_loss = loss_that_breaks
+    trainer.loss = dataclasses.replace(trainer.loss, generator=loss_that_breaks)
     with pytest.raises(TrainingDiverged) as err:
         trainer.run()
     message = str(err.value)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gannet.config import load_config
+from gannet.config import Config, load_config
 from gannet.data import load_dataset
 from gannet.evaluate import parzen_eval
 from gannet.figures import plot_validation_curves
@@ -51,7 +51,7 @@ VARIANTS = {
                         "(the prior the paper's run most likely used)"),
     "alternating": Variant("alternating", "mnist-2014", ("train.update=alternating",),
                            "the paper's Algorithm 1 (k = 1, fresh z for G, G step through the updated D)"),
-    "minimax": Variant("minimax", "mnist-2014", ("loss.generator=minimax",),
+    "minimax": Variant("minimax", "mnist-2014", ("loss.name=minimax",),
                        "as released, but G minimises log(1 - D(G(z))) (the saturating objective)"),
     "fashion": Variant("fashion", "fashion-mnist", (), "the released configuration on Fashion-MNIST"),
 }
@@ -104,7 +104,7 @@ def _check_same_variant(variant: Variant, folder: Path, saved: dict, extra: tupl
     from gannet.config import flatten
 
     expected = flatten(load_config(variant.recipe, [*variant.overrides, *extra]).to_dict())
-    saved = flatten(saved)
+    saved = flatten(Config.model_validate(saved).to_dict())  # older key names read as today's
     differ = [k for k in expected if k not in free and saved.get(k) != expected[k]]
     if differ:
         lines = ", ".join(f"{k}: folder has {saved.get(k)!r}, variant needs {expected[k]!r}" for k in differ)

@@ -5,8 +5,13 @@ noise, then one generator step on fresh noise through the *updated* D. ``simulta
 authors' released code: one minibatch and one z; both gradients at the old parameters, from the same
 dropped-out fake logits; both nets updated together (paper-spec section 1).
 
-Real and fake examples go through D as one concatenated batch. D has no batch statistics, so this is
-the same function as two separate passes, and every example still gets its own dropout mask.
+Real and fake examples go through D as one concatenated batch when D has no batch statistics (the
+same function as two separate passes, and every example still gets its own dropout mask); a D with
+batch normalisation (DCGAN) sees them as two batches, as in the DCGAN reference code.
+
+The loss is a :class:`gannet.losses.GANLoss` (pure functions of D's outputs); the regularisers
+(:mod:`gannet.train.regularisers`) add their penalties to D's loss before its one optimiser step and
+may act on D after it (weight clipping). Neither needs a branch here.
 
 On several processes the passes whose gradients update a network go through its
 DistributedDataParallel wrapper (``gan.g_train``, ``gan.d_train``), which averages those gradients
@@ -16,14 +21,13 @@ never all-reduces D's gradients. On one process the wrappers are the modules the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from gannet.data.batches import ShuffledBatches
-from gannet.losses import discriminator_loss, value_estimate
+from gannet.losses import GANLoss, value_estimate
 from gannet.noise import sample_noise
 
 Tensor = torch.Tensor
@@ -45,10 +49,16 @@ class GAN:
     world: int = 1
     g_train: nn.Module | None = None  # G for passes that update G (its DDP wrapper on several processes)
     d_train: nn.Module | None = None  # D likewise
+    regularisers: tuple = ()  # gannet.train.regularisers: penalties on D's loss, actions after D's step
 
     def __post_init__(self):
         self.g_train = self.g_train or self.generator
         self.d_train = self.d_train or self.discriminator
+
+    def uniform(self, n: int) -> Tensor:
+        """This rank's ``n`` of ``n x world`` U(0, 1) numbers from the noise stream (e.g. interpolation weights)."""
+        u = torch.rand(n * self.world, generator=self.noise_generator, device=self.noise_generator.device)
+        return u[self.rank * n : (self.rank + 1) * n] if self.world > 1 else u
 
     def noise(self, n: int) -> Tensor:
         """This rank's ``n`` rows of a global noise batch of ``n x world`` drawn from the one stream."""
@@ -62,22 +72,43 @@ class GAN:
 
 
 def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    logits = d(torch.cat([real, fake.to(real.dtype)])).float()  # losses always in fp32
+    fake = fake.to(real.dtype)
+    if getattr(_bare(d), "batch_statistics", False):  # batch norm: real and fake as separate batches
+        return d(real).float(), d(fake).float()
+    logits = d(torch.cat([real, fake])).float()  # losses always in fp32
     return logits[: len(real)], logits[len(real) :]
 
 
-def _stats(d_loss: Tensor, g_loss: Tensor, real_logits: Tensor, fake_logits: Tensor) -> dict[str, Tensor]:
-    real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
-    return {
-        "d_loss": d_loss.detach(),
-        "g_loss": g_loss.detach(),
-        "value": value_estimate(real_logits, fake_logits),
-        "d_real": torch.sigmoid(real_logits).mean(),
-        "d_fake": torch.sigmoid(fake_logits).mean(),
-    }
+def _bare(module: nn.Module) -> nn.Module:
+    return getattr(module, "module", module)  # a DDP wrapper's module
 
 
-def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss: Callable[[Tensor], Tensor]):
+def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor, real_out: Tensor,
+                             fake_out: Tensor) -> Tensor:
+    d_loss = loss.discriminator(real_out, fake_out)
+    for regulariser in gan.regularisers:
+        d_loss = d_loss + regulariser.penalty(gan, real, fake.detach())
+    return d_loss
+
+
+def _after_discriminator_step(gan: GAN) -> None:
+    for regulariser in gan.regularisers:
+        regulariser.after_step(gan.discriminator)
+
+
+def _stats(loss: GANLoss, d_loss: Tensor, g_loss: Tensor, real_out: Tensor, fake_out: Tensor) -> dict[str, Tensor]:
+    real_out, fake_out = real_out.detach(), fake_out.detach()
+    stats = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+    if loss.probabilistic:  # D's outputs are logits: V(D, G) and the probabilities D assigns
+        stats.update(value=value_estimate(real_out, fake_out), d_real=torch.sigmoid(real_out).mean(),
+                     d_fake=torch.sigmoid(fake_out).mean())
+    else:  # scores: their means and the critic's gap E[a(x)] - E[a(G(z))]
+        stats.update(critic_gap=real_out.mean() - fake_out.mean(), score_real=real_out.mean(),
+                     score_fake=fake_out.mean())
+    return stats
+
+
+def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
     """Algorithm 1 of the paper, one outer iteration."""
     G, D = gan.generator, gan.discriminator
     for _ in range(k):
@@ -86,29 +117,31 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss:
             fake = G(gan.noise(len(real)))
         with gan.autocast():
             real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
-        d_loss = discriminator_loss(real_logits, fake_logits)
+        d_loss = _discriminator_objective(gan, loss, real, fake, real_logits, fake_logits)
         gan.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         gan.opt_d.step()
+        _after_discriminator_step(gan)
 
     D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
     with gan.autocast():
         fake_logits_g = D(gan.g_train(gan.noise(batches.batch_size))).float()
-    g_loss = generator_loss(fake_logits_g)
+    g_loss = loss.generator(fake_logits_g)
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     gan.opt_g.step()
     D.requires_grad_(True)
-    return _stats(d_loss, g_loss, real_logits, fake_logits)
+    return _stats(loss, d_loss, g_loss, real_logits, fake_logits)
 
 
-def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss: Callable[[Tensor], Tensor]):
+def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
     """The authors' code: both gradients from one minibatch and one z, applied together (k = 1)."""
     real = batches.next()
     with gan.autocast():
-        real_logits, fake_logits = _discriminate(gan.d_train, real, gan.g_train(gan.noise(len(real))))
-    d_loss = discriminator_loss(real_logits, fake_logits)
-    g_loss = generator_loss(fake_logits)  # the same dropped-out fake logits as D's loss
+        fake = gan.g_train(gan.noise(len(real)))
+        real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
+    d_loss = _discriminator_objective(gan, loss, real, fake, real_logits, fake_logits)
+    g_loss = loss.generator(fake_logits)  # the same dropped-out fake logits as D's loss
 
     gan.opt_d.zero_grad(set_to_none=True)
     gan.opt_g.zero_grad(set_to_none=True)
@@ -117,7 +150,8 @@ def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, generator_loss
     g_loss.backward(inputs=list(gan.generator.parameters()))
     gan.opt_d.step()
     gan.opt_g.step()
-    return _stats(d_loss, g_loss, real_logits, fake_logits)
+    _after_discriminator_step(gan)
+    return _stats(loss, d_loss, g_loss, real_logits, fake_logits)
 
 
 STEPS = {"alternating": alternating_step, "simultaneous": simultaneous_step}

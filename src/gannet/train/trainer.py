@@ -24,11 +24,12 @@ from gannet.data import Dataset, load_dataset
 from gannet.data.batches import ShuffledBatches
 from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
-from gannet.losses import GENERATOR_LOSSES
+from gannet.losses import LOSSES
 from gannet.metrics.parzen import log_likelihood
 from gannet.models import build_discriminator, build_generator, networks_from_state
 from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
+from gannet.train import regularisers
 from gannet.train.optim import make_optimizer, set_hyperparameters
 from gannet.train.run_dir import MetricsLog, RunDir
 from gannet.train.steps import GAN, STEPS
@@ -116,12 +117,13 @@ class Trainer:
             world=self.world.size,
             g_train=g_train,
             d_train=d_train,
+            regularisers=regularisers.from_config(cfg.loss),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
         self.schedule = Schedule.from_config(cfg, self.batches.batches_per_epoch)
         self.step_fn = STEPS[cfg.train.update]
-        self.generator_loss = GENERATOR_LOSSES[cfg.loss.generator]
+        self.loss = LOSSES[cfg.loss.name]
         self.tracker = StatsTracker(self.device)
 
         fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
@@ -177,7 +179,7 @@ class Trainer:
                 epoch = self.batches.epoch
                 lr, mu = set_hyperparameters(self.gan.opt_d, cfg.optim, step, epoch)
                 set_hyperparameters(self.gan.opt_g, cfg.optim, step, epoch)
-                stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.generator_loss)
+                stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.loss)
                 self.tracker.add(step, stats)
                 self.step = step
                 examples += cfg.train.batch_size * schedule.batches_per_step * self.world.size
@@ -241,8 +243,8 @@ class Trainer:
         last = self.run_dir.last
         kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
         causes = [f"a learning rate too high for this model (optim.lr={self.cfg.optim.lr:g}; try a smaller one)"]
-        if self.cfg.loss.generator == "minimax":
-            causes.append("the saturating minimax generator loss (try loss.generator=nonsaturating)")
+        if self.cfg.loss.name == "minimax":
+            causes.append("the saturating minimax generator loss (try loss.name=nonsaturating)")
         causes.append("an unlucky start (try another seed)")
         raise TrainingDiverged(
             f"training diverged: {what}. Training stopped; {kept}. Likely causes: " + "; ".join(causes) + "."

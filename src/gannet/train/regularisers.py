@@ -1,0 +1,92 @@
+r"""Regularisers of the discriminator: penalties added to D's loss before its optimiser step, and
+actions on D's weights after it. Each one is a small class; :func:`from_config` builds those a run's
+``loss`` section asks for, and the training steps apply whatever list they are given.
+
+- :class:`GradientPenalty` (WGAN-GP, Gulrajani et al. 2017, Eq. 3):
+  lambda * E[(||grad_x D(x_hat)||_2 - 1)^2] with x_hat = eps x + (1 - eps) G(z), one eps ~ U[0, 1]
+  per sample and the gradient norm taken per sample. It keeps the critic near 1-Lipschitz along lines
+  between real and generated points. (The paper advises against batch norm in the critic: the
+  per-sample gradient is then no longer per sample.)
+- :class:`R1Penalty` (Mescheder et al. 2018, Eq. 9): gamma / 2 * E[||grad_x D(x)||^2] on real data;
+  it penalises D's gradient where the data are, which makes the game locally convergent.
+- :class:`WeightClipping` (WGAN, Arjovsky et al. 2017, Algorithm 1): every weight of D clipped into
+  [-c, c] after each D step, a crude way to bound the Lipschitz constant.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+Tensor = torch.Tensor
+
+
+def per_sample_gradient_norms(discriminator: nn.Module, points: Tensor) -> Tensor:
+    """||grad_x D(x)||_2 for each row of ``points``, differentiable (for a penalty on it).
+
+    D acts on each example separately (no batch statistics), so the gradient of sum_i D(x_i) with
+    respect to x_j is grad D(x_j): one backward pass gives every per-sample gradient."""
+    points = points.detach().requires_grad_(True)
+    outputs = discriminator(points).float()
+    (grad,) = torch.autograd.grad(outputs.sum(), points, create_graph=True)
+    return grad.flatten(1).norm(dim=1)
+
+
+def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
+    """E[(||grad D(x_hat)|| - 1)^2] at x_hat = eps * real + (1 - eps) * fake, one ``eps`` per sample."""
+    eps = eps.reshape(-1, *([1] * (real.dim() - 1))).to(real.dtype)
+    x_hat = eps * real + (1 - eps) * fake.to(real.dtype)
+    return (per_sample_gradient_norms(discriminator, x_hat) - 1).square().mean()
+
+
+def r1_penalty(discriminator: nn.Module, real: Tensor) -> Tensor:
+    """E[||grad_x D(x)||^2] over the real examples."""
+    return per_sample_gradient_norms(discriminator, real).square().mean()
+
+
+class GradientPenalty:
+    def __init__(self, weight: float):
+        self.weight = weight
+
+    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+        eps = gan.uniform(len(real))  # from the run's noise stream: resumable, the same on any world size
+        return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
+
+    def after_step(self, discriminator: nn.Module) -> None:
+        pass
+
+
+class R1Penalty:
+    def __init__(self, gamma: float):
+        self.gamma = gamma
+
+    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+        return 0.5 * self.gamma * r1_penalty(gan.discriminator, real)
+
+    def after_step(self, discriminator: nn.Module) -> None:
+        pass
+
+
+class WeightClipping:
+    def __init__(self, c: float):
+        self.c = c
+
+    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+        return real.new_zeros(())
+
+    @torch.no_grad()
+    def after_step(self, discriminator: nn.Module) -> None:
+        for p in discriminator.parameters():
+            p.clamp_(-self.c, self.c)
+
+
+def from_config(loss_cfg) -> tuple:
+    """The regularisers a ``loss`` config section turns on (``gradient_penalty``, ``r1``, ``clip``)."""
+    chosen = []
+    if loss_cfg.gradient_penalty > 0:
+        chosen.append(GradientPenalty(loss_cfg.gradient_penalty))
+    if loss_cfg.r1 > 0:
+        chosen.append(R1Penalty(loss_cfg.r1))
+    if loss_cfg.clip is not None:
+        chosen.append(WeightClipping(loss_cfg.clip))
+    return tuple(chosen)
