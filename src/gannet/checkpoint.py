@@ -57,7 +57,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return state
 
 
-GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "best_valid")
+GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "best_valid")
 
 
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +69,8 @@ def generator_only(state: dict[str, Any]) -> dict[str, Any]:
     wherever the file is used, the dataset is found through ``$GANNET_DATA`` or ``--data-root``."""
     kept = {k: state[k] for k in GENERATOR_KEYS if k in state}
     kept["config"] = {**state["config"], "data": {**state["config"]["data"], "root": None}}
-    kept["generator"] = {k: v.detach().cpu().contiguous() for k, v in state["generator"].items()}
+    for key in ("generator", "generator_ema"):
+        if state.get(key) is not None:
+            kept[key] = {k: v.detach().cpu().contiguous() for k, v in state[key].items()}
     kept["contents"] = "generator"
     return kept

@@ -66,6 +66,7 @@ class DiscriminatorConfig(_Section):
     keep_input: float = Field(0.8, gt=0, le=1, description="dropout keep probability on D's input")
     keep_hidden: float = Field(0.5, gt=0, le=1, description="dropout keep probability on hidden layers' inputs")
     init_range: float | None = Field(0.005, gt=0)
+    spectral_norm: bool = Field(False, description="spectral normalisation of every weight of D (Miyato et al. 2018)")
 
     @model_validator(mode="after")
     def _check(self) -> DiscriminatorConfig:
@@ -104,6 +105,8 @@ class TrainConfig(_Section):
     sample_every: int | None = Field(None, gt=0, description="steps between sample grids; null = each epoch")
     checkpoint_every: int | None = Field(None, gt=0, description="steps between checkpoints; null = each epoch")
     keep_checkpoints: bool = Field(False, description="also keep every checkpoint as checkpoints/step_N.pt")
+    ema: float | None = Field(None, gt=0, lt=1, description="decay of an exponential moving average of G's "
+                              "weights, used for sampling and evaluation; null = off")
     progress: bool = True
     tensorboard: bool = True
 

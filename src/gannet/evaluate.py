@@ -72,7 +72,9 @@ def _generator_and_data(checkpoint: Path, data_root: str | None):
 
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
     return {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
-            "generator": "raw G (no weight averaging), noise prior " + cfg.noise.prior,
+            "generator": (f"exponential moving average of G's weights (decay {cfg.train.ema})"
+                          if state.get("generator_ema") else "raw G (no weight averaging)")
+                         + ", noise prior " + cfg.noise.prior,
             "n_samples": n_samples, "sample_seed": seed}
 
 

@@ -9,7 +9,11 @@ from gannet.config import load_config
 from gannet.data.batches import ShuffledBatches
 from gannet.losses import LOSSES
 from gannet.train import regularisers
-from gannet.train.regularisers import gradient_penalty, per_sample_gradient_norms, r1_penalty
+from gannet.train.regularisers import (
+    gradient_penalty,
+    per_sample_gradient_norms,
+    r1_penalty,
+)
 from gannet.train.steps import GAN, alternating_step
 
 

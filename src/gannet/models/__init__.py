@@ -30,6 +30,22 @@ def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> 
         net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input, d.keep_hidden)
     if d.init_range is not None:
         init_uniform_(net, d.init_range, torch.Generator().manual_seed(seed))
+    if d.spectral_norm:
+        spectral_normalise_(net, seed)
+    return net
+
+
+def spectral_normalise_(net: nn.Module, seed: int) -> nn.Module:
+    """Divide every Linear and convolution weight of ``net`` by its largest singular value, estimated by
+    one power iteration per training forward pass (Miyato et al. 2018), through PyTorch's
+    ``parametrizations.spectral_norm``. The power iteration's start vector is drawn from ``seed``."""
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in list(net.modules()):
+            if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                spectral_norm(module)
     return net
 
 
@@ -39,7 +55,7 @@ def networks_from_state(state: dict) -> tuple[Config, MLPGenerator, MLPDiscrimin
     cfg = Config.model_validate(state["config"])
     shape = tuple(state["data_shape"])
     G = build_generator(cfg, shape, 0)
-    G.load_state_dict(state["generator"])
+    G.load_state_dict(state.get("generator_ema") or state["generator"])  # the average of G when there is one
     if "discriminator" not in state:
         return cfg, G.eval(), None
     D = build_discriminator(cfg, shape, 0)

@@ -30,6 +30,7 @@ from gannet.models import build_discriminator, build_generator, networks_from_st
 from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import regularisers
+from gannet.train.ema import GeneratorAverage
 from gannet.train.optim import make_optimizer, set_hyperparameters
 from gannet.train.run_dir import MetricsLog, RunDir
 from gannet.train.steps import GAN, STEPS
@@ -125,6 +126,7 @@ class Trainer:
         self.step_fn = STEPS[cfg.train.update]
         self.loss = LOSSES[cfg.loss.name]
         self.tracker = StatsTracker(self.device)
+        self.ema = GeneratorAverage(G, cfg.train.ema) if cfg.train.ema else None
 
         fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
         n_fixed = 100 if self.data.kind == "image" else 2000
@@ -180,6 +182,8 @@ class Trainer:
                 lr, mu = set_hyperparameters(self.gan.opt_d, cfg.optim, step, epoch)
                 set_hyperparameters(self.gan.opt_g, cfg.optim, step, epoch)
                 stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.loss)
+                if self.ema is not None:
+                    self.ema.update(self.gan.generator)
                 self.tracker.add(step, stats)
                 self.step = step
                 examples += cfg.train.batch_size * schedule.batches_per_step * self.world.size
@@ -204,7 +208,7 @@ class Trainer:
                 if validating:
                     log.write(self._validate(step, epoch))
                 if self.quality is not None and (step % schedule.metrics == 0 or finished):
-                    log.write({"step": step, "epoch": epoch, **self.quality(self.gan.generator)})
+                    log.write({"step": step, "epoch": epoch, **self.quality(self.sampling_generator)})
                 if main and (step % schedule.sample == 0 or finished):
                     self._save_samples(step, log)
                 if main and checkpointing:
@@ -217,6 +221,11 @@ class Trainer:
             if log is not None:
                 log.close()
         return last_record
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The G that samples, validates and is scored: the moving average when ``train.ema`` is on."""
+        return self.gan.generator if self.ema is None else self.ema.average
 
     def _dropout_stream(self) -> str:
         """Rank 0 keeps the single-process stream name, so one process and rank 0 agree."""
@@ -254,7 +263,7 @@ class Trainer:
     def _validate(self, step: int, epoch: int) -> dict:
         """The authors' model-selection monitor: Parzen log-likelihood of the validation set under a
         window centred on ``monitor.parzen_samples`` generated samples, bandwidth ``monitor.parzen_sigma``."""
-        samples = self.gan.generator(self.monitor_noise)
+        samples = self.sampling_generator(self.monitor_noise)
         ll = log_likelihood(samples, self.valid, self.cfg.monitor.parzen_sigma)
         mean = float(ll.mean())
         record = {"step": step, "epoch": epoch, "valid_parzen_ll": mean,
@@ -267,7 +276,7 @@ class Trainer:
 
     @torch.no_grad()
     def _save_samples(self, step: int, log: MetricsLog) -> None:
-        samples = self.gan.generator(self.fixed_noise).float().cpu().numpy()
+        samples = self.sampling_generator(self.fixed_noise).float().cpu().numpy()
         path = self.run_dir.sample_path(step)
         if self.data.kind == "image":
             save_image_grid(samples, path, nrow=10)
@@ -288,6 +297,7 @@ class Trainer:
             "data_shape": list(self.data.shape),
             "data_kind": self.data.kind,
             "generator": gan.generator.state_dict(),
+            "generator_ema": None if self.ema is None else self.ema.state_dict(),
             "discriminator": gan.discriminator.state_dict(),
             "opt_g": gan.opt_g.state_dict(),
             "opt_d": gan.opt_d.state_dict(),
@@ -305,6 +315,8 @@ class Trainer:
     def _load(self, state: dict) -> None:
         gan = self.gan
         gan.generator.load_state_dict(state["generator"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state.get("generator_ema") or state["generator"])
         gan.discriminator.load_state_dict(state["discriminator"])
         gan.opt_g.load_state_dict(state["opt_g"])
         gan.opt_d.load_state_dict(state["opt_d"])

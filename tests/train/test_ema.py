@@ -1,0 +1,59 @@
+"""The moving average of G: its update rule, its checkpoint, and that sampling and evaluation use it."""
+
+import pytest
+import torch
+from torch import nn
+
+from gannet.checkpoint import load_checkpoint
+from gannet.config import load_config
+from gannet.evaluate import parzen_eval
+from gannet.models import networks_from_state
+from gannet.train.ema import GeneratorAverage
+from gannet.train.run_dir import RunDir
+from gannet.train.trainer import Trainer, generated_samples
+
+
+def test_update_is_the_exponential_average_and_buffers_are_copied():
+    G = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema = GeneratorAverage(G, 0.9)
+    start = [p.clone() for p in G.parameters()]
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(1.0)
+        G[1].running_mean.fill_(0.7)
+    ema.update(G)
+    for avg, s, now in zip(ema.average.parameters(), start, G.parameters()):
+        torch.testing.assert_close(avg, 0.9 * s + 0.1 * now)
+    assert torch.equal(ema.average[1].running_mean, G[1].running_mean)
+    assert not any(p.requires_grad for p in ema.average.parameters())
+    with pytest.raises(ValueError, match="train.ema"):
+        GeneratorAverage(G, 1.0)
+
+
+def _cfg(*overrides):
+    return load_config("digits", ["train.steps=30", "train.log_every=10", "train.checkpoint_every=15",
+                                  "monitor.every=15", "train.progress=false", "train.tensorboard=false",
+                                  "device=cpu", *overrides])
+
+
+def test_training_saves_the_average_and_sampling_and_eval_use_it(tmp_path):
+    Trainer(_cfg("train.ema=0.9"), tmp_path / "run").run()
+    state = load_checkpoint(RunDir(tmp_path / "run").last)
+    raw, avg = state["generator"], state["generator_ema"]
+    assert raw.keys() == avg.keys() and any(not torch.equal(raw[k], avg[k]) for k in raw)
+    _, G, _ = networks_from_state(state)
+    assert all(torch.equal(G.state_dict()[k], avg[k]) for k in avg)
+    samples = generated_samples(state, 50, seed=3)
+    without = generated_samples({**state, "generator_ema": None}, 50, seed=3)
+    assert not torch.equal(torch.from_numpy(samples), torch.from_numpy(without))
+    record = parzen_eval(RunDir(tmp_path / "run").last, n_samples=100, n_valid=50, split="valid")
+    assert "moving average of G's weights (decay 0.9)" in record["protocol"]["generator"]
+
+
+def test_a_run_with_the_average_resumes_exactly(tmp_path):
+    Trainer(_cfg("train.ema=0.9"), tmp_path / "straight").run()
+    Trainer(_cfg("train.ema=0.9", "train.steps=15"), tmp_path / "resumed").run()
+    Trainer(_cfg("train.ema=0.9"), tmp_path / "resumed", resume=True).run()
+    a = load_checkpoint(RunDir(tmp_path / "straight").last)["generator_ema"]
+    b = load_checkpoint(RunDir(tmp_path / "resumed").last)["generator_ema"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
