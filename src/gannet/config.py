@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DATASETS = ("mnist", "fashion-mnist", "digits", "npz", "toy-1d", "toy-ring", "toy-grid")
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring", "toy-grid")
 
 
 class ConfigError(ValueError):
@@ -30,12 +30,15 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    name: Literal["mnist", "fashion-mnist", "digits", "npz", "toy-1d", "toy-ring", "toy-grid"] = "mnist"
+    name: Literal["mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring",
+                  "toy-grid"] = "mnist"
     root: str | None = Field(None, description="folder with the dataset files; default $GANNET_DATA/<name>")
     path: str | None = Field(None, description="the .npz file when name is npz")
     key: str | None = Field(None, description="array name inside the .npz file (default: the only array, or 'x')")
     size: int | None = Field(None, gt=0, description="toy data: number of training points generated")
     valid_size: int | None = Field(None, ge=0, description="examples held out for validation (dataset default if unset)")
+    image_size: int | None = Field(None, gt=0, description="image-folder: side of the square images (resize, crop)")
+    grey: bool = Field(False, description="image-folder: read the images as grey, one channel")
 
 
 class NoiseConfig(_Section):
@@ -44,8 +47,9 @@ class NoiseConfig(_Section):
 
 
 class GeneratorConfig(_Section):
-    arch: Literal["mlp"] = "mlp"
+    arch: Literal["mlp", "dcgan"] = "mlp"
     hidden: list[int] = Field(default_factory=lambda: [1200, 1200])
+    width: int = Field(64, gt=0, description="dcgan: channels of the last hidden feature map (ngf)")
     output: Literal["sigmoid", "linear"] = "sigmoid"
     output_bias: Literal["marginals", "zero"] = "marginals"
     init_range: float | None = Field(0.05, gt=0, description="weights ~ U(-r, r), biases 0; null = PyTorch default")
@@ -54,13 +58,15 @@ class GeneratorConfig(_Section):
     def _check(self) -> GeneratorConfig:
         if any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
-        if self.output_bias == "marginals" and self.output != "sigmoid":
-            raise ValueError("output_bias: 'marginals' needs output: sigmoid (use output_bias: zero)")
+        if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
+            raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
 
 
 class DiscriminatorConfig(_Section):
-    arch: Literal["maxout", "mlp"] = "maxout"
+    arch: Literal["maxout", "mlp", "dcgan"] = "maxout"
+    width: int = Field(64, gt=0, description="dcgan: channels of the first feature map (ndf)")
+    batch_norm: bool = Field(True, description="dcgan: batch norm after each convolution but the first")
     hidden: list[int] = Field(default_factory=lambda: [240, 240])
     pieces: int = Field(5, gt=0, description="maxout pieces per unit")
     keep_input: float = Field(0.8, gt=0, le=1, description="dropout keep probability on D's input")

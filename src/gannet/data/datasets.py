@@ -15,7 +15,8 @@ from gannet.data.errors import DataError
 from gannet.data.mnist import load_mnist_splits
 from gannet.data.toy import TOYS
 
-DEFAULT_VALID = {"mnist": 10_000, "fashion-mnist": 10_000, "digits": 297, "npz": 0}
+DEFAULT_VALID = {"mnist": 10_000, "fashion-mnist": 10_000, "cifar10": 10_000, "image-folder": 0, "digits": 297,
+                 "npz": 0}
 TOY_DEFAULT_SIZE, TOY_DEFAULT_VALID = 50_000, 10_000
 
 
@@ -47,6 +48,19 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
         root = Path(cfg.root).expanduser() if cfg.root else default_root(name)
         splits = load_mnist_splits(root, name, valid_size)
         return Dataset(name, splits["train"], splits["valid"] if valid_size else None, splits["test"], "image")
+    if name == "cifar10":  # the last valid_size of the 50,000 training images validate, as for MNIST
+        from gannet.data.cifar import load_cifar10
+
+        train, test = load_cifar10(Path(cfg.root).expanduser() if cfg.root else default_root(name))
+        data = _split(name, train, valid_size, "image")
+        data.test = test
+        return data
+    if name == "image-folder":
+        from gannet.data.folder import load_image_folder
+
+        if not cfg.root or not cfg.image_size:
+            raise DataError("an image-folder dataset needs data.root (the folder) and data.image_size (the side)")
+        return _split(name, load_image_folder(Path(cfg.root), cfg.image_size, cfg.grey), valid_size, "image")
     if name == "digits":
         return _split(name, _load_digits(), valid_size, "image")
     if name == "npz":

@@ -8,12 +8,16 @@ import torch
 from torch import nn
 
 from gannet.config import Config
+from gannet.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan_
 from gannet.models.layers import init_uniform_
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
 
 
-def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPGenerator:
+def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     g = cfg.generator
+    if g.arch == "dcgan":
+        net = DCGANGenerator(cfg.noise.dim, data_shape, g.width, g.output)
+        return init_dcgan_(net, torch.Generator().manual_seed(seed))
     with torch.random.fork_rng(devices=[]):  # PyTorch's default init, when init_range is null
         torch.manual_seed(seed)
         net = MLPGenerator(cfg.noise.dim, g.hidden, data_shape, g.output)
@@ -22,8 +26,11 @@ def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPG
     return net
 
 
-def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> MLPDiscriminator:
+def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     d = cfg.discriminator
+    if d.arch == "dcgan":
+        net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm), torch.Generator().manual_seed(seed))
+        return spectral_normalise_(net, seed) if d.spectral_norm else net
     activation = "maxout" if d.arch == "maxout" else "leaky_relu"
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -49,7 +56,7 @@ def spectral_normalise_(net: nn.Module, seed: int) -> nn.Module:
     return net
 
 
-def networks_from_state(state: dict) -> tuple[Config, MLPGenerator, MLPDiscriminator | None]:
+def networks_from_state(state: dict) -> tuple[Config, nn.Module, nn.Module | None]:
     """The config and the trained G and D (eval mode, CPU) of a checkpoint state; D is None in a
     generator-only file (:func:`gannet.checkpoint.generator_only`)."""
     cfg = Config.model_validate(state["config"])
@@ -67,5 +74,5 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters",
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters",
            "networks_from_state"]

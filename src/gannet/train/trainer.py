@@ -208,7 +208,7 @@ class Trainer:
                 if validating:
                     log.write(self._validate(step, epoch))
                 if self.quality is not None and (step % schedule.metrics == 0 or finished):
-                    log.write({"step": step, "epoch": epoch, **self.quality(self.sampling_generator)})
+                    log.write({"step": step, "epoch": epoch, **self._with_sampler(self.quality)})
                 if main and (step % schedule.sample == 0 or finished):
                     self._save_samples(step, log)
                 if main and checkpointing:
@@ -226,6 +226,18 @@ class Trainer:
     def sampling_generator(self) -> torch.nn.Module:
         """The G that samples, validates and is scored: the moving average when ``train.ema`` is on."""
         return self.gan.generator if self.ema is None else self.ema.average
+
+    @torch.no_grad()
+    def _with_sampler(self, use):
+        """``use(G)`` with the sampling G in eval mode (batch norm from running statistics, as in
+        checkpoints), then back to training mode: sampling never changes G's state."""
+        G = self.sampling_generator
+        was_training = G.training
+        G.eval()
+        try:
+            return use(G)
+        finally:
+            G.train(was_training)
 
     def _dropout_stream(self) -> str:
         """Rank 0 keeps the single-process stream name, so one process and rank 0 agree."""
@@ -263,7 +275,7 @@ class Trainer:
     def _validate(self, step: int, epoch: int) -> dict:
         """The authors' model-selection monitor: Parzen log-likelihood of the validation set under a
         window centred on ``monitor.parzen_samples`` generated samples, bandwidth ``monitor.parzen_sigma``."""
-        samples = self.sampling_generator(self.monitor_noise)
+        samples = self._with_sampler(lambda G: G(self.monitor_noise))
         ll = log_likelihood(samples, self.valid, self.cfg.monitor.parzen_sigma)
         mean = float(ll.mean())
         record = {"step": step, "epoch": epoch, "valid_parzen_ll": mean,
@@ -276,7 +288,7 @@ class Trainer:
 
     @torch.no_grad()
     def _save_samples(self, step: int, log: MetricsLog) -> None:
-        samples = self.sampling_generator(self.fixed_noise).float().cpu().numpy()
+        samples = self._with_sampler(lambda G: G(self.fixed_noise)).float().cpu().numpy()
         path = self.run_dir.sample_path(step)
         if self.data.kind == "image":
             save_image_grid(samples, path, nrow=10)

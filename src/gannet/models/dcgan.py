@@ -1,0 +1,101 @@
+"""The convolutional networks of DCGAN (Radford et al. 2016), for 28x28, 32x32 and 64x64 images.
+
+Generator: z -> transposed convolution to a 4x4 (7x7 for 28x28) map of ``8 * width`` channels (4 x
+for 28x28) -> [stride-2 transposed convolution -> batch norm -> ReLU], halving the channels and
+doubling the size, up to the image. The output is sigmoid (gannet keeps images in [0, 1]; the paper's
+tanh on [-1, 1] is the same map up to an affine change) or linear.
+
+Discriminator: [stride-2 convolution -> batch norm -> LeakyReLU(0.2)] halving the size and doubling
+the channels (no batch norm on the first layer, as in the paper), then one convolution over the last
+map to one output. ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
+(Gulrajani et al. 2017): the penalty is per sample, batch statistics couple the samples.
+
+Weights are initialised from N(0, 0.02), batch-norm scales from N(1, 0.02), biases 0 (the paper's).
+Data shape (H, W) is grey, (C, H, W) has C channels.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+SIZES = {28: 7, 32: 4, 64: 4}  # image side -> side of the smallest feature map
+
+
+def _geometry(data_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(channels, side, number of stride-2 stages) of a DCGAN-able image shape."""
+    if len(data_shape) == 2:
+        channels, (h, w) = 1, data_shape
+    elif len(data_shape) == 3:
+        channels, h, w = data_shape
+    else:
+        raise ValueError(f"the DCGAN networks need images (H, W) or (C, H, W); this data has shape {data_shape}")
+    if h != w or h not in SIZES:
+        raise ValueError(f"the DCGAN networks take square images of side {', '.join(map(str, SIZES))}; "
+                         f"this data has shape {data_shape} (use the mlp networks)")
+    stages, side = 0, h
+    while side > SIZES[h]:
+        side //= 2
+        stages += 1
+    return channels, h, stages
+
+
+def init_dcgan_(net: nn.Module, generator: torch.Generator) -> nn.Module:
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                m.weight.normal_(0.0, 0.02, generator=generator)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.normal_(1.0, 0.02, generator=generator)
+                m.bias.zero_()
+    return net
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, noise_dim: int, data_shape: tuple[int, ...], width: int = 64, output: str = "sigmoid"):
+        super().__init__()
+        self.data_shape = tuple(data_shape)
+        channels, side, stages = _geometry(self.data_shape)
+        first = width * 2 ** (stages - 1)
+        layers: list[nn.Module] = [nn.ConvTranspose2d(noise_dim, first, SIZES[side], 1, 0, bias=False),
+                                   nn.BatchNorm2d(first), nn.ReLU(True)]
+        c = first
+        for _ in range(stages - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            c //= 2
+        layers.append(nn.ConvTranspose2d(c, channels, 4, 2, 1))
+        self.net = nn.Sequential(*layers)
+        self.output = output
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.net(z.reshape(len(z), -1, 1, 1))
+        if self.output == "sigmoid":
+            x = torch.sigmoid(x)
+        return x.reshape(len(z), *self.data_shape)
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True):
+        super().__init__()
+        channels, side, stages = _geometry(tuple(data_shape))
+        self.batch_statistics = batch_norm  # the training steps then pass real and fake as two batches
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        c = width
+        for _ in range(stages - 1):
+            layers.append(nn.Conv2d(c, 2 * c, 4, 2, 1, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(2 * c))
+            layers.append(nn.LeakyReLU(0.2, True))
+            c *= 2
+        layers.append(nn.Conv2d(c, 1, SIZES[side], 1, 0))
+        self.net = nn.Sequential(*layers)
+        self.channels = channels
+        self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One output per image, shape (N,): a logit, or a score for the critic losses."""
+        if x.dim() == 3:
+            x = x.unsqueeze(1)
+        return self.net(x).reshape(len(x))
