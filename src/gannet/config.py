@@ -87,6 +87,9 @@ class LossConfig(_Section):
     gradient_penalty: float = Field(0.0, ge=0, description="WGAN-GP weight lambda on (||grad D(x_hat)|| - 1)^2; 0 = off")
     r1: float = Field(0.0, ge=0, description="R1 weight gamma: gamma/2 * ||grad D(x)||^2 on real data; 0 = off")
     clip: float | None = Field(None, gt=0, description="WGAN weight clipping: D's weights into [-c, c] after each step")
+    reconstruction: float = Field(0.0, ge=0, description="weight lambda of E_x ||G(E(x)) - x||^2 in G's loss, with "
+                                  "an encoder E trained along (mode-regularised GAN); 0 = off")
+    encoder_hidden: list[int] = Field(default_factory=lambda: [256, 256], description="hidden sizes of the encoder E")
 
     @model_validator(mode="before")
     @classmethod
@@ -192,7 +195,7 @@ def recipe_text(name: str) -> str:
 def read_config_source(config: str) -> tuple[dict[str, Any], str]:
     """Read CONFIG (a YAML path or a recipe name) into a raw dict; also return a label for messages."""
     path = Path(config)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml") or path.is_file():  # a folder named like a recipe is not a config
         if not path.is_file():
             raise ConfigError(f"config file '{config}' does not exist (recipes: {', '.join(recipe_names())})")
         text, label = path.read_text(), f"file '{config}'"

@@ -50,10 +50,15 @@ class GAN:
     g_train: nn.Module | None = None  # G for passes that update G (its DDP wrapper on several processes)
     d_train: nn.Module | None = None  # D likewise
     regularisers: tuple = ()  # gannet.train.regularisers: penalties on D's loss, actions after D's step
+    generator_terms: tuple = ()  # terms added to G's loss from a real batch (gannet.train.reconstruction)
 
     def __post_init__(self):
         self.g_train = self.g_train or self.generator
         self.d_train = self.d_train or self.discriminator
+
+    def opt_g_parameters(self) -> list:
+        """Everything G's optimiser updates: G, and an encoder trained with it."""
+        return [p for group in self.opt_g.param_groups for p in group["params"]]
 
     def uniform(self, n: int) -> Tensor:
         """This rank's ``n`` of ``n x world`` U(0, 1) numbers from the noise stream (e.g. interpolation weights)."""
@@ -91,6 +96,13 @@ def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor
     return d_loss
 
 
+def _generator_objective(gan: GAN, loss: GANLoss, fake_out: Tensor, real: Tensor) -> Tensor:
+    g_loss = loss.generator(fake_out)
+    for term in gan.generator_terms:
+        g_loss = g_loss + term.penalty(gan, real)
+    return g_loss
+
+
 def _after_discriminator_step(gan: GAN) -> None:
     for regulariser in gan.regularisers:
         regulariser.after_step(gan.discriminator)
@@ -126,7 +138,7 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
     D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
     with gan.autocast():
         fake_logits_g = D(gan.g_train(gan.noise(batches.batch_size))).float()
-    g_loss = loss.generator(fake_logits_g)
+    g_loss = _generator_objective(gan, loss, fake_logits_g, real)  # real: the last D step's minibatch
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     gan.opt_g.step()
@@ -141,13 +153,13 @@ def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss)
         fake = gan.g_train(gan.noise(len(real)))
         real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
     d_loss = _discriminator_objective(gan, loss, real, fake, real_logits, fake_logits)
-    g_loss = loss.generator(fake_logits)  # the same dropped-out fake logits as D's loss
+    g_loss = _generator_objective(gan, loss, fake_logits, real)  # the same dropped-out fake logits as D's loss
 
     gan.opt_d.zero_grad(set_to_none=True)
     gan.opt_g.zero_grad(set_to_none=True)
     # Each loss's gradient for its own player only: d_loss -> D's weights, g_loss -> G's weights.
     d_loss.backward(inputs=list(gan.discriminator.parameters()), retain_graph=True)
-    g_loss.backward(inputs=list(gan.generator.parameters()))
+    g_loss.backward(inputs=gan.opt_g_parameters())
     gan.opt_d.step()
     gan.opt_g.step()
     _after_discriminator_step(gan)

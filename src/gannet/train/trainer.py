@@ -31,6 +31,7 @@ from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import regularisers
 from gannet.train.ema import GeneratorAverage
+from gannet.train.reconstruction import Encoder, Reconstruction
 from gannet.train.optim import make_optimizer, set_hyperparameters
 from gannet.train.run_dir import MetricsLog, RunDir
 from gannet.train.steps import GAN, STEPS
@@ -99,16 +100,23 @@ class Trainer:
         G.to(self.device)
         D.to(self.device)
         D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, self._dropout_stream()))
-        g_train, d_train = G, D
+        self.encoder = None  # trained with G when loss.reconstruction is on
+        if cfg.loss.reconstruction > 0:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(derive_seed(seed, "init-encoder"))
+                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, cfg.noise.dim).to(self.device)
+        g_train, d_train, e_train = G, D, self.encoder
         if self.world.distributed:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             g_train, d_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
+            e_train = DDP(self.encoder, device_ids=ids) if self.encoder is not None else None
+        g_params = [*G.parameters(), *([] if self.encoder is None else self.encoder.parameters())]
         self.gan = GAN(
             generator=G,
             discriminator=D,
-            opt_g=make_optimizer(G.parameters(), cfg.optim),
+            opt_g=make_optimizer(g_params, cfg.optim),
             opt_d=make_optimizer(D.parameters(), cfg.optim),
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
@@ -119,6 +127,8 @@ class Trainer:
             g_train=g_train,
             d_train=d_train,
             regularisers=regularisers.from_config(cfg.loss),
+            generator_terms=() if self.encoder is None else (
+                Reconstruction(self.encoder, cfg.loss.reconstruction, e_train),),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
@@ -310,6 +320,7 @@ class Trainer:
             "data_kind": self.data.kind,
             "generator": gan.generator.state_dict(),
             "generator_ema": None if self.ema is None else self.ema.state_dict(),
+            "encoder": None if self.encoder is None else self.encoder.state_dict(),
             "discriminator": gan.discriminator.state_dict(),
             "opt_g": gan.opt_g.state_dict(),
             "opt_d": gan.opt_d.state_dict(),
@@ -329,6 +340,8 @@ class Trainer:
         gan.generator.load_state_dict(state["generator"])
         if self.ema is not None:
             self.ema.load_state_dict(state.get("generator_ema") or state["generator"])
+        if self.encoder is not None:
+            self.encoder.load_state_dict(state["encoder"])
         gan.discriminator.load_state_dict(state["discriminator"])
         gan.opt_g.load_state_dict(state["opt_g"])
         gan.opt_d.load_state_dict(state["opt_d"])
