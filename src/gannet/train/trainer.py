@@ -31,8 +31,8 @@ from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import regularisers
 from gannet.train.ema import GeneratorAverage
-from gannet.train.reconstruction import Encoder, Reconstruction
 from gannet.train.optim import make_optimizer, set_hyperparameters
+from gannet.train.reconstruction import Encoder, Reconstruction
 from gannet.train.run_dir import MetricsLog, RunDir
 from gannet.train.steps import GAN, STEPS
 from gannet.train.tracker import StatsTracker
