@@ -74,7 +74,7 @@ def test_train_sample_resume_cycle(tmp_path, capsys):
     # a larger train.steps extends the finished run
     assert _train("toy-ring", "train.steps=60", "--out", str(out), "--resume") == 0
     state = load_checkpoint(RunDir(out).last)
-    assert state["step"] == 60 and state["config"]["loss"]["generator"] == "minimax"
+    assert state["step"] == 60 and state["config"]["loss"]["name"] == "minimax"
     assert max(r["step"] for r in read_metrics(RunDir(out).metrics)) == 60
 
     # the saved config resumes too

@@ -102,3 +102,20 @@ def test_config_files_and_unknown_names(tmp_path):
 def test_round_trip_through_dict():
     cfg = load_config("toy-ring", ["seed=3"])
     assert validate(cfg.to_dict()) == cfg
+
+
+def test_the_older_loss_key_is_still_read_on_the_command_line_and_in_files(tmp_path):
+    assert load_config("toy-ring", ["loss.generator=minimax"]).loss.name == "minimax"
+    path = tmp_path / "old.yaml"
+    path.write_text("loss:\n  generator: minimax\n")
+    assert load_config(str(path)).loss.name == "minimax"
+    path.write_text("loss:\n  generator: minimax\n  name: hinge\n")
+    with pytest.raises(ConfigError, match="disagree"):
+        load_config(str(path))
+
+
+def test_a_per_sample_penalty_with_a_batch_norm_critic_is_refused():
+    dcgan = ["generator.arch=dcgan", "discriminator.arch=dcgan", "generator.output_bias=zero"]
+    with pytest.raises(ConfigError, match="discriminator.batch_norm=false"):
+        load_config("digits", [*dcgan, "loss.gradient_penalty=10"])
+    assert load_config("digits", [*dcgan, "loss.gradient_penalty=10", "discriminator.batch_norm=false"])

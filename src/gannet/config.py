@@ -175,6 +175,14 @@ class Config(_Section):
     optim: OptimConfig = Field(default_factory=OptimConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Config:
+        d = self.discriminator
+        if (self.loss.gradient_penalty > 0 or self.loss.r1 > 0) and d.arch == "dcgan" and d.batch_norm:
+            raise ValueError("loss.gradient_penalty and loss.r1 penalise each sample's gradient, which batch norm "
+                             "couples across the batch: set discriminator.batch_norm=false")
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="python")
 
@@ -250,6 +258,9 @@ def _takes_text(parts: list[str]) -> bool:
     return field is not None and field.annotation in (str, str | None)
 
 
+OLDER_KEYS = {"loss.generator": "loss.name"}  # older key names, still accepted on the command line
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of ``raw`` with each ``dotted.key=value`` set."""
     out = _deep_copy(raw)
@@ -257,6 +268,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         if "=" not in item:
             raise ConfigError(f"override '{item}' must look like KEY=VALUE, e.g. train.steps=2000")
         key, text = item.split("=", 1)
+        key = OLDER_KEYS.get(key.strip(), key)
         parts = key.strip().split(".")
         if not all(parts):
             raise ConfigError(f"override '{item}' has an empty key part")

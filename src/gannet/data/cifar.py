@@ -46,8 +46,9 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except FileNotFoundError:
         raise DataError(f"{path}: CIFAR-10 batch not found (expected the python version, cifar-10-batches-py/)") \
             from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
-        raise DataError(f"{path}: not a readable CIFAR-10 python batch ({err})") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError,
+            MemoryError) as err:
+        raise DataError(f"{path}: not a readable CIFAR-10 python batch ({type(err).__name__}: {err})") from None
     if not isinstance(batch, dict):
         raise DataError(f"{path}: expected a dict with 'data' and 'labels', got {type(batch).__name__}")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -55,7 +56,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         shape = getattr(data, "shape", None)
         raise DataError(f"{path}: 'data' must be a uint8 array of shape (N, 3072), got {shape}")
-    if labels is None or len(labels) != len(data):
+    if not isinstance(labels, (list, tuple, np.ndarray)) or len(labels) != len(data):
         raise DataError(f"{path}: 'labels' must have one entry per image ({len(data)})")
     return data.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0, np.asarray(labels, dtype=np.int64)
 

@@ -1,8 +1,8 @@
 """The convolutional networks of DCGAN (Radford et al. 2016), for 28x28, 32x32 and 64x64 images.
 
-Generator: z -> transposed convolution to a 4x4 (7x7 for 28x28) map of ``8 * width`` channels (4 x
-for 28x28) -> [stride-2 transposed convolution -> batch norm -> ReLU], halving the channels and
-doubling the size, up to the image. The output is sigmoid (gannet keeps images in [0, 1]; the paper's
+Generator: z -> transposed convolution to a 4x4 (7x7 for 28x28) map of ``width * 2**(stages - 1)``
+channels (8x width for 64x64, 4x for 32x32, 2x for 28x28) -> [stride-2 transposed convolution ->
+batch norm -> ReLU], halving the channels and doubling the size, up to the image. The output is sigmoid (gannet keeps images in [0, 1]; the paper's
 tanh on [-1, 1] is the same map up to an affine change) or linear.
 
 Discriminator: [stride-2 convolution -> batch norm -> LeakyReLU(0.2)] halving the size and doubling

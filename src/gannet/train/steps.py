@@ -62,13 +62,16 @@ class GAN:
 
     def uniform(self, n: int) -> Tensor:
         """This rank's ``n`` of ``n x world`` U(0, 1) numbers from the noise stream (e.g. interpolation weights)."""
-        u = torch.rand(n * self.world, generator=self.noise_generator, device=self.noise_generator.device)
-        return u[self.rank * n : (self.rank + 1) * n] if self.world > 1 else u
+        return self._own_rows(torch.rand(n * self.world, generator=self.noise_generator,
+                                         device=self.noise_generator.device), n)
 
     def noise(self, n: int) -> Tensor:
         """This rank's ``n`` rows of a global noise batch of ``n x world`` drawn from the one stream."""
-        z = sample_noise(self.prior, n * self.world, self.noise_dim, self.noise_generator, self.noise_generator.device)
-        return z[self.rank * n : (self.rank + 1) * n] if self.world > 1 else z
+        return self._own_rows(sample_noise(self.prior, n * self.world, self.noise_dim, self.noise_generator,
+                                           self.noise_generator.device), n)
+
+    def _own_rows(self, drawn: Tensor, n: int) -> Tensor:
+        return drawn[self.rank * n : (self.rank + 1) * n] if self.world > 1 else drawn
 
     def autocast(self):
         """Forward passes in bf16 when ``precision`` is bf16 (weights, gradients and updates stay fp32)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from gannet import distributed
 from gannet.checkpoint import load_checkpoint, save_checkpoint
@@ -110,6 +111,8 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
+            if self.device.type == "cuda":  # batch statistics over the global batch (PyTorch has it for CUDA only)
+                G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
             g_train, d_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
             e_train = DDP(self.encoder, device_ids=ids) if self.encoder is not None else None
         g_params = [*G.parameters(), *([] if self.encoder is None else self.encoder.parameters())]
@@ -355,7 +358,8 @@ class Trainer:
                     derive_seed(self.cfg.seed, f"{self._dropout_stream()}-after-{step}"))
         else:  # a CPU generator's state means nothing to a CUDA one: start fresh streams, reproducibly
             gan.noise_generator.manual_seed(derive_seed(self.cfg.seed, f"noise-after-{step}"))
-            gan.discriminator.dropout_generator.manual_seed(derive_seed(self.cfg.seed, f"dropout-after-{step}"))
+            gan.discriminator.dropout_generator.manual_seed(
+                derive_seed(self.cfg.seed, f"{self._dropout_stream()}-after-{step}"))
             self.resume_note = (f"the run was on {state['device_type']} and continues on {self.device.type}: noise "
                                 f"and dropout streams restart from the seed, so it will not match a run that stayed")
         torch.set_rng_state(state["rng"]["torch"].cpu())
