@@ -213,14 +213,11 @@ def interpolation_grid(
     """
     z_a, z_b = interpolation_endpoints(prior, noise_dim, rows, seed)
     z = interpolation_latents(z_a, z_b, steps)
+    from gannet.models import evaluating
+
     device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
-        with torch.no_grad():
-            images = generator(z.to(device))
-    finally:
-        generator.train(was_training)
+    with evaluating(generator):
+        images = generator(z.to(device))
     return images.float().cpu().numpy()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -70,9 +71,21 @@ def networks_from_state(state: dict) -> tuple[Config, nn.Module, nn.Module | Non
     return cfg, G.eval(), D.eval()
 
 
+@contextmanager
+def evaluating(net: nn.Module):
+    """``net`` in eval mode under ``torch.no_grad`` for the block, then back in its former mode."""
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            yield net
+    finally:
+        net.train(was_training)
+
+
 def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters",
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
            "networks_from_state"]

@@ -44,7 +44,17 @@ def r1_penalty(discriminator: nn.Module, real: Tensor) -> Tensor:
     return per_sample_gradient_norms(discriminator, real).square().mean()
 
 
-class GradientPenalty:
+class DiscriminatorRegulariser:
+    """A penalty added to D's loss before its step (none by default), and an action on D after it."""
+
+    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+        return real.new_zeros(())
+
+    def after_step(self, discriminator: nn.Module) -> None:
+        pass
+
+
+class GradientPenalty(DiscriminatorRegulariser):
     def __init__(self, weight: float):
         self.weight = weight
 
@@ -52,27 +62,18 @@ class GradientPenalty:
         eps = gan.uniform(len(real))  # from the run's noise stream: resumable, the same on any world size
         return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
 
-    def after_step(self, discriminator: nn.Module) -> None:
-        pass
 
-
-class R1Penalty:
+class R1Penalty(DiscriminatorRegulariser):
     def __init__(self, gamma: float):
         self.gamma = gamma
 
     def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
         return 0.5 * self.gamma * r1_penalty(gan.discriminator, real)
 
-    def after_step(self, discriminator: nn.Module) -> None:
-        pass
 
-
-class WeightClipping:
+class WeightClipping(DiscriminatorRegulariser):
     def __init__(self, c: float):
         self.c = c
-
-    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
-        return real.new_zeros(())
 
     @torch.no_grad()
     def after_step(self, discriminator: nn.Module) -> None:

@@ -27,7 +27,7 @@ from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
 from gannet.losses import LOSSES
 from gannet.metrics.parzen import log_likelihood
-from gannet.models import build_discriminator, build_generator, networks_from_state
+from gannet.models import build_discriminator, build_generator, evaluating, networks_from_state
 from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import regularisers
@@ -115,11 +115,11 @@ class Trainer:
                 G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
             g_train, d_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
             e_train = DDP(self.encoder, device_ids=ids) if self.encoder is not None else None
-        g_params = [*G.parameters(), *([] if self.encoder is None else self.encoder.parameters())]
+        trained_with_g = [G] if self.encoder is None else [G, self.encoder]  # one optimiser for both
         self.gan = GAN(
             generator=G,
             discriminator=D,
-            opt_g=make_optimizer(g_params, cfg.optim),
+            opt_g=make_optimizer([p for net in trained_with_g for p in net.parameters()], cfg.optim),
             opt_d=make_optimizer(D.parameters(), cfg.optim),
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
@@ -240,17 +240,11 @@ class Trainer:
         """The G that samples, validates and is scored: the moving average when ``train.ema`` is on."""
         return self.gan.generator if self.ema is None else self.ema.average
 
-    @torch.no_grad()
     def _with_sampler(self, use):
         """``use(G)`` with the sampling G in eval mode (batch norm from running statistics, as in
         checkpoints), then back to training mode: sampling never changes G's state."""
-        G = self.sampling_generator
-        was_training = G.training
-        G.eval()
-        try:
+        with evaluating(self.sampling_generator) as G:
             return use(G)
-        finally:
-            G.train(was_training)
 
     def _dropout_stream(self) -> str:
         """Rank 0 keeps the single-process stream name, so one process and rank 0 agree."""
