@@ -27,7 +27,12 @@ from gannet.images import image_grid, save_image_grid, save_points_plot
 from gannet.io import atomic_write_text
 from gannet.losses import LOSSES
 from gannet.metrics.parzen import log_likelihood
-from gannet.models import build_discriminator, build_generator, evaluating, networks_from_state
+from gannet.models import (
+    build_discriminator,
+    build_generator,
+    evaluating,
+    networks_from_state,
+)
 from gannet.noise import sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import regularisers
