@@ -19,25 +19,18 @@ Tensor = torch.Tensor
 
 
 class Encoder(nn.Module):
-    """x -> [Linear -> LeakyReLU(0.2)] x len(hidden) -> Linear -> a code of the noise dimension.
+    """x -> [Linear -> LeakyReLU(0.2)] x len(hidden) -> Linear -> a code of the noise dimension."""
 
-    With the bounded uniform prior U(-sqrt 3, sqrt 3) the code is squashed into it (sqrt 3 tanh):
-    a code outside the prior's support would let G reconstruct a mode from codes the prior never
-    draws, and the samples would still miss it. (Measured on toy-grid: unbounded codes, 4 of 25 modes.)
-    """
-
-    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], code_dim: int, prior: str = "normal"):
+    def __init__(self, data_shape: tuple[int, ...], hidden: list[int], code_dim: int):
         super().__init__()
         sizes = [math.prod(data_shape), *hidden]
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], code_dim))
-        self.bound = math.sqrt(3) if prior == "uniform" else None
 
     def forward(self, x: Tensor) -> Tensor:
-        code = self.net(x.reshape(len(x), -1))
-        return code if self.bound is None else self.bound * torch.tanh(code)
+        return self.net(x.reshape(len(x), -1))
 
 
 def reconstruction_error(generator: nn.Module, encoder: nn.Module, real: Tensor) -> Tensor:

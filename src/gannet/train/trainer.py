@@ -110,7 +110,7 @@ class Trainer:
         if cfg.loss.reconstruction > 0:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(derive_seed(seed, "init-encoder"))
-                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, cfg.noise.dim, cfg.noise.prior).to(self.device)
+                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, cfg.noise.dim).to(self.device)
         g_train, d_train, e_train = G, D, self.encoder
         if self.world.distributed:
             from torch.nn.parallel import DistributedDataParallel as DDP
