@@ -163,14 +163,17 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     not also chosen for its particular kernel centres.
     Returns one record per checkpoint: path, step, sigma, valid_ll, valid_se (sorted by step).
     """
-    from gannet.evaluate import _generator_and_data, _state_and_config
+    from gannet.evaluate import _state_and_config
     from gannet.train.trainer import generated_samples
 
     run = RunDir(folder)
     candidates = [p for p in [*run.snapshots(), run.last] if p.exists()]
     if not candidates:
         raise FileNotFoundError(f"{folder} has no checkpoints to select from")
-    _, _, data = _generator_and_data(candidates[-1], data_root)
+    cfg = load_config(str(run.config))  # the run's own config: no checkpoint is read twice
+    if data_root:
+        cfg.data.root = data_root
+    data = load_dataset(cfg.data, cfg.seed)
     if data.valid is None or len(data.valid) <= n_valid:
         raise ValueError(f"{folder}: validation selection needs more than {n_valid} validation images "
                          f"(the first {n_valid} choose sigma, the rest are scored); set data.valid_size")

@@ -152,7 +152,8 @@ class Trainer:
         monitor = cfg.monitor
         self.valid = None
         main = self.world.is_main  # only rank 0 validates, samples, logs and writes
-        if main and monitor.enabled and self.data.valid is not None:
+        self.monitoring = monitor.enabled and self.data.valid is not None  # the same on every rank
+        if main and self.monitoring:
             self.valid = torch.from_numpy(self.data.valid[: monitor.valid_examples]).to(self.device)
             z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
                              torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")))
@@ -209,8 +210,8 @@ class Trainer:
 
                 finished = step == cfg.train.steps
                 logging, checkpointing = step % schedule.log == 0 or finished, step % schedule.checkpoint == 0 or finished
-                validating = self.valid is not None and (step % schedule.monitor == 0 or finished)
-                if distributed.any_rank(logging or checkpointing or validating):
+                monitor_due = self.monitoring and (step % schedule.monitor == 0 or finished)
+                if logging or checkpointing or monitor_due:  # due on every rank at the same steps
                     self._check_finite()  # on every rank together, so that all stop if one diverged
                 if logging:
                     elapsed = time.perf_counter() - clock - busy
@@ -223,7 +224,7 @@ class Trainer:
                                     refresh=False)
                     clock, busy, examples = time.perf_counter(), 0.0, 0
                 started = time.perf_counter()
-                if validating:
+                if monitor_due and self.valid is not None:  # rank 0 holds the validation images
                     log.write(self._validate(step, epoch))
                 if self.quality is not None and (step % schedule.metrics == 0 or finished):
                     log.write({"step": step, "epoch": epoch, **self._with_sampler(self.quality)})
