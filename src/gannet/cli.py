@@ -23,9 +23,10 @@ from gannet.config import (
     validate,
 )
 
-# Keys that may change when a run is resumed: they do not change what is trained.
+# Keys that may change when a run is resumed: they do not change what is trained. ``train.ema`` is among
+# them because the average only watches G: turned on at a resume, it starts from the current G.
 RESUMABLE_KEYS = {
-    "description", "device", "data.root", "train.steps", "train.log_every", "train.sample_every",
+    "description", "device", "data.root", "train.steps", "train.ema", "train.log_every", "train.sample_every",
     "train.checkpoint_every", "train.keep_checkpoints", "train.progress", "train.tensorboard", "monitor.every",
     "monitor.metrics", "monitor.metrics_every", "monitor.metrics_samples",
 }

@@ -57,3 +57,16 @@ def test_a_run_with_the_average_resumes_exactly(tmp_path):
     a = load_checkpoint(RunDir(tmp_path / "straight").last)["generator_ema"]
     b = load_checkpoint(RunDir(tmp_path / "resumed").last)["generator_ema"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_turning_the_average_on_at_a_resume_leaves_training_unchanged(tmp_path):
+    """``train.ema`` may change on resume: the average starts from the G it finds and only watches."""
+    Trainer(_cfg(), tmp_path / "plain").run()
+    Trainer(_cfg("train.steps=15"), tmp_path / "late").run()
+    Trainer(_cfg("train.ema=0.9"), tmp_path / "late", resume=True).run()
+    plain = load_checkpoint(RunDir(tmp_path / "plain").last)
+    late = load_checkpoint(RunDir(tmp_path / "late").last)
+    for net in ("generator", "discriminator"):
+        assert all(torch.equal(plain[net][k], late[net][k]) for k in plain[net])
+    assert plain["generator_ema"] is None
+    assert any(not torch.equal(late["generator_ema"][k], late["generator"][k]) for k in late["generator"])
