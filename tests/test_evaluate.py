@@ -116,3 +116,34 @@ def test_inception_metric_needs_a_weights_file_and_checks_it(mnist_like_run, tmp
     fake.write_bytes(b"not the weights")
     assert main(["eval", str(mnist_like_run), "--metric", "inception", "--inception-weights", str(fake)]) == 2
     assert "expected 6726825d" in capsys.readouterr().err
+
+
+def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys):
+    cfg = load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=6",
+                                     "generator.hidden=[16]", "discriminator.hidden=[8]", "train.ema=0.5"])
+    Trainer(cfg, tmp_path / "run").run()
+    last = RunDir(tmp_path / "run").last
+    state = load_checkpoint(last)
+    for which in ("auto", "raw"):
+        assert main(["eval", str(last), "--generator", which, "--samples", "100", "--valid", "30"]) == 0
+    auto = json.loads((tmp_path / "run" / "eval_parzen_last.json").read_text())
+    raw = json.loads((tmp_path / "run" / "eval_parzen_last_raw.json").read_text())
+    assert auto["protocol"]["generator"].startswith("exponential moving average")
+    assert raw["protocol"]["generator"].startswith("raw G") and "moving average not used" in raw["protocol"]["generator"]
+    from gannet.data.mnist import load_mnist_splits
+
+    splits = load_mnist_splits(fake_mnist, "mnist", 100)
+    direct = evaluate(generated_samples({**state, "generator_ema": None}, 100), splits["valid"][:30], splits["test"])
+    assert raw["mean"] == pytest.approx(direct.mean, rel=1e-12) and raw["mean"] != auto["mean"]
+
+    assert main(["sample", str(last), "-n", "4", "--generator", "raw", "--out", str(tmp_path / "raw.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "raw.npy"), generated_samples({**state, "generator_ema": None}, 4))
+    assert main(["export", str(last), "--generator", "average", "--out", str(tmp_path / "avg.pt")]) == 0
+    exported = load_checkpoint(tmp_path / "avg.pt")
+    assert all(np.array_equal(exported["generator"][k], state["generator_ema"][k]) for k in state["generator_ema"])
+
+    Trainer(load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=2",
+                                       "generator.hidden=[16]", "discriminator.hidden=[8]"]), tmp_path / "plain").run()
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "plain"), "--generator", "average", "--samples", "50"]) == 2
+    assert "holds no moving average of G" in capsys.readouterr().err

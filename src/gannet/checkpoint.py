@@ -57,6 +57,24 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return state
 
 
+GENERATORS = ("auto", "average", "raw")
+
+
+def with_generator(state: dict[str, Any], which: str = "auto", where: str = "checkpoint") -> dict[str, Any]:
+    """``state`` with the G that sampling and evaluation will use (they take ``generator_ema`` when present).
+
+    ``auto``: the moving average of G when the run kept one (``train.ema``), else G itself; ``average``:
+    the moving average, an error if there is none; ``raw``: G's own weights, the last iterate of the game."""
+    if which not in GENERATORS:
+        raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, got {which!r}")
+    if which == "raw":
+        return {**state, "generator_ema": None}
+    if which == "average" and state.get("generator_ema") is None:
+        raise CheckpointError(f"{where}: holds no moving average of G (the run had train.ema off at step "
+                              f"{state.get('step')}); use the raw generator")
+    return state
+
+
 GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "best_valid")
 
 

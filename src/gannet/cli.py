@@ -207,6 +207,7 @@ def cmd_sample(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
                         "(default: best by validation when the run has one, else last)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    _add_generator_option(parser)
     args = parser.parse_args(argv)
     if args.n <= 0:
         raise UsageError(f"-n must be a positive number of samples, got {args.n}")
@@ -214,13 +215,12 @@ def cmd_sample(argv: list[str]) -> int:
     if out.suffix not in (".png", ".npy"):
         raise UsageError(f"--out {out}: the file name must end in .png or .npy")
 
-    from gannet.checkpoint import load_checkpoint
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_write
     from gannet.train.trainer import generated_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
-    state = load_checkpoint(path)
+    state = _load_with_generator(path, args.generator)
     samples = generated_samples(state, args.n, seed=args.seed, device=args.device)
     if out.suffix == ".npy":
         atomic_write(out, lambda f: np.save(f, samples))
@@ -239,22 +239,38 @@ def cmd_export(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, help="output .pt file")
     parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
                         "(default: best by validation when the run has one, else last)")
+    _add_generator_option(parser)
     args = parser.parse_args(argv)
     out = Path(args.out)
     if out.suffix != ".pt":
         raise UsageError(f"--out {out}: the file name must end in .pt")
 
-    from gannet.checkpoint import generator_only, load_checkpoint, save_checkpoint
+    from gannet.checkpoint import generator_only, save_checkpoint
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
-    state = load_checkpoint(path)
+    state = _load_with_generator(path, args.generator)
+    if args.generator == "average":  # the file holds the average alone, so that every reader uses it
+        state = {**state, "generator": state["generator_ema"]}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(generator_only(state), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
           file=sys.stderr)
     return 0
+
+
+def _add_generator_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generator", choices=["auto", "average", "raw"], default="auto",
+                        help="which G: the moving average of its weights when the run kept one (train.ema), "
+                        "else G itself (auto, the default); the average (an error without one); or G's own "
+                        "weights, the last iterate (raw)")
+
+
+def _load_with_generator(path: Path, which: str) -> dict:
+    from gannet.checkpoint import load_checkpoint, with_generator
+
+    return with_generator(load_checkpoint(path), which, str(path))
 
 
 def _checkpoint_path(source: Path, which: str | None) -> Path:
@@ -295,6 +311,7 @@ def cmd_eval(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", choices=["best", "last"])
     parser.add_argument("--data-root", help="where the dataset files are, if not where the run found them")
     parser.add_argument("--device", default="cpu")
+    _add_generator_option(parser)
     args = parser.parse_args(argv)
     if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
         raise UsageError("--samples and --valid must be positive")
@@ -326,29 +343,32 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
     for metric in metrics:
         if metric == "parzen":
             record = parzen_eval(path, args.samples or 10_000, args.valid, args.split, args.seed, args.data_root,
-                                 device=args.device)
+                                 device=args.device, generator=args.generator)
             if world.is_main:
                 _print_parzen(record, args.split)
         elif metric == "inception":
             from gannet.evaluate import inception_eval
 
             record = inception_eval(path, Path(args.inception_weights), args.samples or 10_000, args.seed,
-                                    args.data_root, args.device)
+                                    args.data_root, args.device, generator=args.generator)
             say(f"Inception FID: {record['inception_fid']:.3f} ({record['protocol']['n_samples']} samples against "
                 f"{record['protocol']['reference_set']})")
         elif metric == "classifier":
-            record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device)
+            record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device,
+                                     generator=args.generator)
             if world.is_main:
                 _print_classifier(record)
         else:
-            record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device)
+            record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device,
+                                generator=args.generator)
             say(f"modes covered: {record['modes_covered']} of {record['modes']}; high-quality samples: "
                 f"{record['high_quality_fraction']:.1%}; histogram JSD {record['histogram_jsd']:.4f} nats "
                 f"({record['rule']})")
         if world.distributed:
             record["protocol"]["processes"] = world.size
         if world.is_main:
-            out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}")
+            suffix = "" if args.generator == "auto" else f"_{args.generator}"
+            out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}{suffix}")
             print(f"written to {out}", file=sys.stderr)
 
 
@@ -397,6 +417,7 @@ def cmd_figures(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", choices=["best", "last"])
     parser.add_argument("--data-root", help="where the training images are (Figure 2)")
+    _add_generator_option(parser)
     args = parser.parse_args(argv)
     out = Path(args.out)
     if out.suffix != ".png":
@@ -419,7 +440,7 @@ def cmd_figures(argv: list[str]) -> int:
         from gannet import figures
         from gannet.models import networks_from_state
 
-        state = load_checkpoint(_checkpoint_path(run.root, args.checkpoint))
+        state = _load_with_generator(_checkpoint_path(run.root, args.checkpoint), args.generator)
         cfg, G, _ = networks_from_state(state)
         if state["data_kind"] != "image":
             raise UsageError(f"Figure {args.figure} shows images; {run.root} was trained on points")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gannet import distributed
-from gannet.checkpoint import load_checkpoint
+from gannet.checkpoint import load_checkpoint, with_generator
 from gannet.config import Config
 from gannet.data import DataError, load_dataset
 from gannet.io import atomic_write_text, json_default
@@ -23,9 +23,11 @@ def run_folder_of(checkpoint: Path) -> Path:
 
 
 def parzen_eval(checkpoint: Path, n_samples: int = 10_000, n_valid: int = 1_000, split: str = "test",
-                seed: int = 0, data_root: str | None = None, sigmas=None, device: str = "cpu") -> dict:
-    """The authors' Parzen protocol on the generator of ``checkpoint``; returns the JSON-ready record."""
-    state, cfg, data = _generator_and_data(checkpoint, data_root)
+                seed: int = 0, data_root: str | None = None, sigmas=None, device: str = "cpu",
+                generator: str = "auto") -> dict:
+    """The authors' Parzen protocol on the generator of ``checkpoint``; returns the JSON-ready record.
+    ``generator`` picks G or its moving average (:func:`gannet.checkpoint.with_generator`)."""
+    state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
     if data.valid is None:
         raise DataError(f"'{data.name}' has no validation split to choose sigma on (set data.valid_size)")
     scored = data.test if split == "test" else data.valid
@@ -58,13 +60,14 @@ def write_record(record: dict, run: Path, name: str) -> Path:
     return path
 
 
-def _state_and_config(checkpoint: Path) -> tuple[dict, Config]:
-    state = load_checkpoint(checkpoint)
+def _state_and_config(checkpoint: Path, generator: str = "auto") -> tuple[dict, Config]:
+    """The checkpoint's state with the chosen G (:func:`gannet.checkpoint.with_generator`), and its config."""
+    state = with_generator(load_checkpoint(checkpoint), generator, str(checkpoint))
     return state, Config.model_validate(state["config"])
 
 
-def _generator_and_data(checkpoint: Path, data_root: str | None):
-    state, cfg = _state_and_config(checkpoint)
+def _generator_and_data(checkpoint: Path, data_root: str | None, generator: str = "auto"):
+    state, cfg = _state_and_config(checkpoint, generator)
     if data_root:
         cfg.data.root = data_root
     return state, cfg, load_dataset(cfg.data, cfg.seed)
@@ -73,20 +76,21 @@ def _generator_and_data(checkpoint: Path, data_root: str | None):
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
     return {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
             "generator": (f"exponential moving average of G's weights (decay {cfg.train.ema})"
-                          if state.get("generator_ema") else "raw G (no weight averaging)")
+                          if state.get("generator_ema") else "raw G (no weight averaging)"
+                          + ("; the run's moving average not used" if cfg.train.ema else ""))
                          + ", noise prior " + cfg.noise.prior,
             "n_samples": n_samples, "sample_seed": seed}
 
 
 def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, data_root: str | None = None,
-                    device: str = "cpu", classifier_folder: Path | None = None) -> dict:
+                    device: str = "cpu", classifier_folder: Path | None = None, generator: str = "auto") -> dict:
     """Sample-quality and coverage metrics on gannet's own classifier (``gannet.features.classifier``):
     features of the test images and of ``n_samples`` samples are extracted once and shared by every
     metric. The validation images, scored as if they were samples, give each metric's value for real
     data of the same size: the reference a perfect generator would reach."""
     from gannet.features.classifier import DATASETS, ReferenceFeatures, classifier_for
 
-    state, cfg, data = _generator_and_data(checkpoint, data_root)
+    state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
     if data.name not in DATASETS:
         raise DataError(f"classifier metrics need one of {', '.join(DATASETS)}; '{data.name}' is not one "
                         f"(toy runs: --metric modes)")
@@ -116,13 +120,13 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
 
 
 def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_000, seed: int = 0,
-               device: str = "cpu") -> dict:
+               device: str = "cpu", generator: str = "auto") -> dict:
     """Mode coverage (VEEGAN protocol, ``n_samples`` samples) and histogram JSD (``n_histogram`` samples
     against as many fresh data points) for the 2-D toy mixtures."""
     from gannet.data.toy import TOYS
     from gannet.metrics.modes import histogram_jsd, mode_coverage
 
-    state, cfg = _state_and_config(checkpoint)
+    state, cfg = _state_and_config(checkpoint, generator)
     toy = TOYS.get(cfg.data.name)
     if toy is None or toy.dim != 2:
         raise DataError(f"mode metrics need a 2-D toy mixture run (toy-ring, toy-grid); this run trained on "
@@ -141,7 +145,8 @@ def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_0
 
 
 def inception_eval(checkpoint: Path, weights: Path, n_samples: int = 10_000, seed: int = 0,
-                   data_root: str | None = None, device: str = "cpu", sha256: str | None = None) -> dict:
+                   data_root: str | None = None, device: str = "cpu", sha256: str | None = None,
+                   generator: str = "auto") -> dict:
     """FID with the standard Inception-v3 pool features (weights from a local, hash-checked file):
     ``n_samples`` samples against all test images. About 6 GFLOP per image: minutes on a GPU, tens of
     minutes on a laptop CPU for the default sizes."""
@@ -152,7 +157,7 @@ def inception_eval(checkpoint: Path, weights: Path, n_samples: int = 10_000, see
     )
     from gannet.metrics.frechet import frechet_distance_of_features
 
-    state, cfg, data = _generator_and_data(checkpoint, data_root)
+    state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
     if data.kind != "image" or data.test is None:
         raise DataError(f"Inception FID needs an image dataset with a test split; '{data.name}' is not one")
     started = time.perf_counter()

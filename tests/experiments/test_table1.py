@@ -92,3 +92,28 @@ def test_kept_checkpoints_are_selected_on_validation_images_only(tmp_path, monke
     assert scored_sets == [60] * 4 + [70]  # four on validation, then the chosen one once on the 70 test images
     with pytest.raises(ValueError, match="more than 100 validation images"):
         validation_selection(folder, str(base / "mnist"), n_samples=100, n_valid=100)
+
+
+def test_one_run_gives_the_raw_and_the_averaged_rows(tmp_path):
+    """released and released-ema share a run; checkpoints from before the average existed are skipped
+    by the averaged row's selection, not scored with G's raw weights under its name."""
+    from gannet.experiments.table1 import Variant
+
+    base = tmp_path / "data"
+    write_fake_mnist(base / "mnist", n_train=400, n_test=70)
+    folder = tmp_path / VARIANTS["released-ema"].folder_name
+    keep = ("train.checkpoint_every=5", "train.keep_checkpoints=true")
+    plain = Variant("released", "mnist-2014", (), "as released, without the average")
+    train_variant(plain, 10, folder, str(base), SMALL + keep)
+    train_variant(VARIANTS["released"], 15, folder, str(base), SMALL + keep)  # resumes, turning the average on
+
+    raw = validation_selection(folder, str(base / "mnist"), n_samples=100, n_valid=40)
+    averaged = validation_selection(folder, str(base / "mnist"), n_samples=100, n_valid=40, generator="average")
+    assert [r["step"] for r in raw] == [0, 5, 10, 15] and [r["step"] for r in averaged] == [15]
+    assert averaged[0]["valid_ll"] != raw[-1]["valid_ll"]
+
+    row = score_variant(VARIANTS["released-ema"], folder, str(base), n_samples=100, n_valid=40)
+    assert row.variant == "released-ema" and row.best_step == 15
+    assert row.record["protocol"]["generator"].startswith("exponential moving average of G's weights (decay 0.9999)")
+    row = score_variant(VARIANTS["released"], folder, str(base), n_samples=100, n_valid=40)
+    assert row.record["protocol"]["generator"].startswith("raw G")

@@ -38,15 +38,28 @@ PAPER_MNIST = [  # Table 1, Parzen window log-likelihood on MNIST (nats)
 
 @dataclass(frozen=True)
 class Variant:
+    """One row: a recipe with overrides, trained in ``OUT/<run>`` (default: its name), and which G of
+    that run is scored: ``raw`` (G's own weights) or ``average`` (the moving average, ``train.ema``).
+    Two variants may share a run: the average only watches G, so one run gives both rows."""
     name: str
     recipe: str
     overrides: tuple[str, ...]
     what: str
+    run: str = ""
+    generator: str = "raw"
 
+    @property
+    def folder_name(self) -> str:
+        return self.run or self.name
+
+
+EMA = "train.ema=0.9999"  # watches G only: the released run's G and D train exactly as without it
 
 VARIANTS = {
-    "released": Variant("released", "mnist-2014", (), "authors' released code: simultaneous updates, "
-                        "-log D(G(z)), z ~ U(-sqrt 3, sqrt 3)"),
+    "released": Variant("released", "mnist-2014", (EMA,), "authors' released code: simultaneous updates, "
+                        "-log D(G(z)), z ~ U(-sqrt 3, sqrt 3); G's own weights"),
+    "released-ema": Variant("released-ema", "mnist-2014", (EMA,), "the same run, scored with the exponential "
+                            "moving average of G's weights (decay 0.9999)", run="released", generator="average"),
     "gaussian": Variant("gaussian", "mnist-2014", ("noise.prior=normal",), "as released, z ~ N(0, I) "
                         "(the prior the paper's run most likely used)"),
     "alternating": Variant("alternating", "mnist-2014", ("train.update=alternating",),
@@ -88,7 +101,8 @@ def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | N
         _check_same_variant(variant, folder, state["config"], extra, RESUMABLE_KEYS)
         if int(state["step"]) >= steps:
             return
-        resumable = [o for o in extra if o.split("=", 1)[0] in RESUMABLE_KEYS]  # the rest is in the saved config
+        resumable = [o for o in (*variant.overrides, *extra)  # the rest is in the saved config
+                     if o.split("=", 1)[0] in RESUMABLE_KEYS]
         argv = ["train", variant.recipe, "--out", str(folder), "--resume", *common, *resumable]
     else:  # a fresh folder, or a run stopped before its first checkpoint: start (again) from step 0
         argv = ["train", variant.recipe, "--out", str(folder), "--overwrite", *variant.overrides, *common, *extra]
@@ -151,7 +165,7 @@ def real_data_row(recipe: str, data_root: str | None, n_centres: int = 10_000, n
 
 
 def validation_selection(folder: Path, data_root: str | None = None, n_samples: int = 10_000,
-                         n_valid: int = 1_000, seed: int = 1) -> list[dict]:
+                         n_valid: int = 1_000, seed: int = 1, generator: str = "raw") -> list[dict]:
     """The full Parzen protocol on validation images only, for every checkpoint the run kept.
 
     For each kept checkpoint (``train.keep_checkpoints``) and ``last.pt``: ``n_samples`` samples,
@@ -160,9 +174,11 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     on it and then scored on the test set once. This is the authors' selection rule ("the best estimate
     of log-likelihood on the validation set"), with the noise of their 100-sample monitor taken out.
     The samples use noise seed ``seed`` (1), not the test score's 0, so that the chosen checkpoint is
-    not also chosen for its particular kernel centres.
+    not also chosen for its particular kernel centres. ``generator`` is G's own weights (``raw``) or
+    their moving average (``average``: checkpoints written before the run kept one are skipped).
     Returns one record per checkpoint: path, step, sigma, valid_ll, valid_se (sorted by step).
     """
+    from gannet.checkpoint import with_generator
     from gannet.evaluate import _state_and_config
     from gannet.train.trainer import generated_samples
 
@@ -181,8 +197,9 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     for path in candidates:
         state, _ = _state_and_config(path)
         step = int(state["step"])
-        if step in records:  # last.pt is usually also the newest snapshot
-            continue
+        if step in records or (generator == "average" and state.get("generator_ema") is None):
+            continue  # last.pt is usually also the newest snapshot
+        state = with_generator(state, generator, str(path))
         samples = generated_samples(state, n_samples, seed=seed)
         result = parzen.evaluate(samples, data.valid[:n_valid], data.valid[n_valid:])
         records[step] = {"checkpoint": str(path), "step": step, "sigma": result.sigma,
@@ -200,7 +217,8 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
 
     run = RunDir(folder)
     root = _dataset_root(variant.recipe, data_root)
-    selection = validation_selection(folder, root, n_samples, n_valid) if run.snapshots() else []
+    selection = (validation_selection(folder, root, n_samples, n_valid, generator=variant.generator)
+                 if run.snapshots() else [])
     if selection:
         chosen = max(selection, key=lambda r: r["valid_ll"])
         checkpoint, rule = Path(chosen["checkpoint"]), (
@@ -210,7 +228,7 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
         checkpoint = run.best if run.best.exists() else run.last
         rule = ("the authors' monitor (validation Parzen LL, 100 samples, sigma 0.2)" if run.best.exists()
                 else "the last checkpoint")
-    record = parzen_eval(checkpoint, n_samples, n_valid, "test", data_root=root)
+    record = parzen_eval(checkpoint, n_samples, n_valid, "test", data_root=root, generator=variant.generator)
     record["protocol"]["selected_by"] = rule
     if selection:
         record["protocol"]["validation_selection"] = selection
@@ -264,13 +282,13 @@ def reproduce(plan: list[tuple[Variant, int]], out: Path, data_root: str | None 
     started = time.perf_counter()
     rows = []
     for variant, steps in plan:
-        folder = out / variant.name
+        folder = out / variant.folder_name
         train_variant(variant, steps, folder, data_root, extra)
         rows.append(score_variant(variant, folder, data_root, n_samples, n_valid))
     for recipe in dict.fromkeys(variant.recipe for variant, _ in plan):
         rows.append(real_data_row(recipe, data_root, n_centres, n_valid, extra=extra))
     write_table(rows, out, time.perf_counter() - started)
-    curves = {variant.name: read_metrics(RunDir(out / variant.name).metrics) for variant, _ in plan}
+    curves = {variant.folder_name: read_metrics(RunDir(out / variant.folder_name).metrics) for variant, _ in plan}
     if any(r.get("valid_parzen_ll") is not None for records in curves.values() for r in records):
         plot_validation_curves(curves, out / "validation_curves.png")
     return rows
