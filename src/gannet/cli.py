@@ -296,10 +296,13 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 def cmd_eval(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "inception", "all"], default="parzen",
+    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "codes", "inception", "all"],
+                        default="parzen",
                         help="parzen: the paper's Parzen protocol; classifier: FD, KD, precision/recall, "
                         "density/coverage, class coverage and classifier score on gannet's own classifier "
-                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); inception: "
+                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); codes: "
+                        "InfoGAN's categorical code as a classifier of the test images, after the best "
+                        "one-to-one matching to the classes; inception: "
                         "FID on Inception-v3 features (needs --inception-weights); all: every metric that applies "
                         "to the run's data (inception too when --inception-weights is given)")
     parser.add_argument("--inception-weights", metavar="FILE", help="the standard FID Inception-v3 weights "
@@ -333,6 +336,7 @@ def cmd_eval(argv: list[str]) -> int:
 def _evaluate(args, path: Path, metrics: list[str], world) -> None:
     from gannet.evaluate import (
         classifier_eval,
+        codes_eval,
         modes_eval,
         parzen_eval,
         run_folder_of,
@@ -358,6 +362,10 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
                                      generator=args.generator)
             if world.is_main:
                 _print_classifier(record)
+        elif metric == "codes":
+            record = codes_eval(path, args.split, args.data_root, args.device)
+            say(f"categorical code as a classifier: {record['accuracy']:.2%} of {record['protocol']['scored']} "
+                f"after matching codes to classes {record['matching']}")
         else:
             record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device,
                                 generator=args.generator)
@@ -377,10 +385,13 @@ def _metrics_for(path: Path, inception: bool = False) -> list[str]:
     from gannet.data.toy import TOYS
     from gannet.features.classifier import DATASETS
 
-    name = load_checkpoint(path)["config"]["data"]["name"]
+    config = load_checkpoint(path)["config"]
+    name = config["data"]["name"]
     metrics = ["parzen"]
     if name in DATASETS:
         metrics.append("classifier")
+        if config["noise"].get("categorical", 0) > 1:
+            metrics.append("codes")
     if inception and name not in TOYS:
         metrics.append("inception")
     if name in TOYS and TOYS[name].dim == 2:
@@ -412,7 +423,10 @@ def _print_classifier(record: dict) -> None:
 def cmd_figures(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gannet figures", description="The paper's Figures 1-3 from a run.")
     parser.add_argument("run", metavar="RUN")
-    parser.add_argument("--figure", type=int, choices=[1, 2, 3], required=True)
+    parser.add_argument("--figure", choices=["1", "2", "3", "codes"], required=True,
+                        help="1-3: the paper's figures; codes: an InfoGAN run's code traversal (--code)")
+    parser.add_argument("--code", type=int, default=0, help="codes: 0 = the categorical code (default), "
+                        "j = the j-th continuous code")
     parser.add_argument("--out", required=True, help="output .png")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", choices=["best", "last"])
@@ -427,6 +441,21 @@ def cmd_figures(argv: list[str]) -> int:
     from gannet.train.run_dir import RunDir
 
     run = RunDir(Path(args.run))
+    if args.figure == "codes":
+        from gannet.figures import save_code_traversal
+        from gannet.models import networks_from_state
+
+        state = _load_with_generator(_checkpoint_path(run.root, args.checkpoint), args.generator)
+        cfg, G, _ = networks_from_state(state)
+        if cfg.noise.categorical == 0 and cfg.noise.continuous == 0:
+            raise UsageError(f"{run.root}: the run has no latent codes to traverse (see the infogan-mnist recipe)")
+        try:
+            save_code_traversal(G, cfg.noise, args.code, out, seed=args.seed)
+        except ValueError as err:
+            raise UsageError(f"{run.root}: {err}") from None
+        print(f"gannet: wrote the traversal of code {args.code} to {out}", file=sys.stderr)
+        return 0
+    args.figure = int(args.figure)
     if args.figure == 1:
         from gannet.toy_figure import choose_panels, save_figure_1
 
@@ -453,7 +482,9 @@ def cmd_figures(argv: list[str]) -> int:
             train = load_dataset(cfg.data, cfg.seed).train
             figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out)
         else:
-            figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed)
+            from gannet.noise import codes_of
+
+            figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed, **codes_of(cfg.noise))
     print(f"gannet: wrote Figure {args.figure} to {out}", file=sys.stderr)
     return 0
 

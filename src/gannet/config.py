@@ -44,6 +44,15 @@ class DataConfig(_Section):
 class NoiseConfig(_Section):
     prior: Literal["uniform", "normal"] = "uniform"
     dim: int = Field(100, gt=0)
+    categorical: int = Field(0, ge=0, description="InfoGAN: values of one categorical code, appended to z "
+                             "one-hot; 0 = none")
+    continuous: int = Field(0, ge=0, description="InfoGAN: continuous codes ~ U(-1, 1), appended to z; 0 = none")
+
+    @model_validator(mode="after")
+    def _check(self) -> NoiseConfig:
+        if self.categorical == 1:
+            raise ValueError("categorical: a categorical code needs at least 2 values (0 = no code)")
+        return self
 
 
 class GeneratorConfig(_Section):
@@ -90,6 +99,9 @@ class LossConfig(_Section):
     reconstruction: float = Field(0.0, ge=0, description="weight lambda of E_x ||G(E(x)) - x||^2 in G's loss, with "
                                   "an encoder E trained along (mode-regularised GAN); 0 = off")
     encoder_hidden: list[int] = Field(default_factory=lambda: [256, 256], description="hidden sizes of the encoder E")
+    info: float = Field(0.0, ge=0, description="InfoGAN weight lambda of the mutual-information bound on the "
+                        "categorical code (noise.categorical); 0 = off")
+    info_continuous: float = Field(0.1, ge=0, description="InfoGAN weight of the bound on the continuous codes")
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +193,11 @@ class Config(_Section):
         if (self.loss.gradient_penalty > 0 or self.loss.r1 > 0) and d.arch == "dcgan" and d.batch_norm:
             raise ValueError("loss.gradient_penalty and loss.r1 penalise each sample's gradient, which batch norm "
                              "couples across the batch: set discriminator.batch_norm=false")
+        has_codes = self.noise.categorical > 0 or self.noise.continuous > 0
+        if has_codes != (self.loss.info > 0):
+            raise ValueError("InfoGAN needs both latent codes (noise.categorical and/or noise.continuous) and "
+                             "loss.info > 0; got " + (f"codes with loss.info={self.loss.info}" if has_codes else
+                                                      f"loss.info={self.loss.info} without codes"))
         return self
 
     def to_dict(self) -> dict[str, Any]:

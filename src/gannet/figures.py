@@ -5,6 +5,7 @@
   outlined in yellow, laid out like the authors' ``show_samples_*_paper.py`` scripts do with
   pylearn2's ``PatchViewer``.
 * Figure 3: images decoded along straight lines z(alpha) = (1 - alpha) z_a + alpha z_b in z space.
+* InfoGAN's code traversals: one latent code varied along each row, the rest held fixed.
 * :func:`plot_metrics`: losses, D's outputs and the validation Parzen estimate of one run.
 
 NumPy arrays in, PNG files out; every file is written atomically; matplotlib runs headless (Agg).
@@ -182,14 +183,15 @@ def save_figure_2(
 # Figure 3: linear interpolation in z
 
 
-def interpolation_endpoints(prior: str, noise_dim: int, rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """z_a and z_b, each (rows, noise_dim), for the paper's Figure 3.
+def interpolation_endpoints(prior: str, noise_dim: int, rows: int, seed: int, **codes: int
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """z_a and z_b, each (rows, noise_dim + codes), for the paper's Figure 3.
 
     A CPU ``torch.Generator`` seeded with ``seed`` draws, row after row,
     ``sample_noise(prior, 2, noise_dim, rng)``: the first draw is the row's z_a, the second its z_b.
     """
     rng = torch.Generator().manual_seed(seed)
-    pairs = torch.stack([sample_noise(prior, 2, noise_dim, rng) for _ in range(rows)])
+    pairs = torch.stack([sample_noise(prior, 2, noise_dim, rng, **codes) for _ in range(rows)])
     return pairs[:, 0], pairs[:, 1]
 
 
@@ -203,7 +205,7 @@ def interpolation_latents(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> t
 
 
 def interpolation_grid(
-    generator: nn.Module, prior: str, noise_dim: int, rows: int = 2, steps: int = 10, seed: int = 0
+    generator: nn.Module, prior: str, noise_dim: int, rows: int = 2, steps: int = 10, seed: int = 0, **codes: int
 ) -> np.ndarray:
     """Images (rows * steps, C, H, W) along straight lines in z space (paper Figure 3).
 
@@ -211,7 +213,7 @@ def interpolation_grid(
     :func:`interpolation_endpoints`), with ``generator`` in eval mode under ``torch.no_grad``;
     the generator's training mode is restored afterwards.
     """
-    z_a, z_b = interpolation_endpoints(prior, noise_dim, rows, seed)
+    z_a, z_b = interpolation_endpoints(prior, noise_dim, rows, seed, **codes)
     z = interpolation_latents(z_a, z_b, steps)
     from gannet.models import evaluating
 
@@ -229,10 +231,55 @@ def save_figure_3(
     rows: int = 2,
     steps: int = 10,
     seed: int = 0,
+    **codes: int,
 ) -> None:
     """Write the paper's Figure 3 as a PNG: one row of ``steps`` images per interpolation path."""
-    save_image_grid(interpolation_grid(generator, prior, noise_dim, rows=rows, steps=steps, seed=seed), path,
-                    nrow=steps)
+    save_image_grid(interpolation_grid(generator, prior, noise_dim, rows=rows, steps=steps, seed=seed, **codes),
+                    path, nrow=steps)
+
+
+# ----------------------------------------------------------------------------------------------
+# InfoGAN: a latent code's traversal
+
+
+def code_traversal_latents(prior: str, noise_dim: int, categorical: int, continuous: int, code: int,
+                           rows: int = 10, steps: int = 10, span: float = 2.0, seed: int = 0) -> torch.Tensor:
+    """Latent vectors (rows * steps, noise_dim + categorical + continuous) that vary one code along each row.
+
+    ``code`` 0 is the categorical code: each row keeps its own z (continuous codes 0) and its columns
+    take the code's values 0, 1, ... in turn (``steps`` is then ``categorical``). ``code`` j >= 1 is the
+    j-th continuous code: it goes from -span to +span across the row (beyond the prior's [-1, 1], as in
+    the InfoGAN paper's Figure 2), with one z for the whole grid and, when there is a categorical code,
+    row r set to value r mod ``categorical``; the other codes stay 0."""
+    if code == 0 and categorical < 2:
+        raise ValueError("code 0 is the categorical code, and this run has none (noise.categorical)")
+    if not 0 <= code <= continuous:
+        raise ValueError(f"code must be 0 (categorical) or 1..{continuous} (continuous), got {code}")
+    rng = torch.Generator().manual_seed(seed)
+    if code == 0:
+        steps = categorical
+        z = sample_noise(prior, rows, noise_dim, rng).repeat_interleave(steps, 0)
+        cat = torch.eye(categorical).repeat(rows, 1)
+        cont = torch.zeros(rows * steps, continuous)
+    else:
+        z = sample_noise(prior, 1, noise_dim, rng).expand(rows * steps, -1)
+        values = torch.arange(rows).remainder(max(categorical, 1)).repeat_interleave(steps)
+        cat = torch.nn.functional.one_hot(values, categorical).float() if categorical else torch.zeros(rows * steps, 0)
+        cont = torch.zeros(rows * steps, continuous)
+        cont[:, code - 1] = torch.linspace(-span, span, steps).repeat(rows)
+    return torch.cat([z, cat, cont], 1)
+
+
+def save_code_traversal(generator: nn.Module, noise, code: int, path: str | os.PathLike, rows: int = 10,
+                        steps: int = 10, seed: int = 0) -> None:
+    """Write a code's traversal (:func:`code_traversal_latents`) as a PNG grid, one row per line."""
+    from gannet.models import evaluating
+
+    z = code_traversal_latents(noise.prior, noise.dim, noise.categorical, noise.continuous, code, rows, steps,
+                               seed=seed)
+    with torch.no_grad(), evaluating(generator):
+        images = generator(z.to(next(generator.parameters()).device)).float().cpu().numpy()
+    save_image_grid(images, path, nrow=len(z) // rows)
 
 
 # ----------------------------------------------------------------------------------------------

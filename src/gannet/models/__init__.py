@@ -9,25 +9,33 @@ import torch
 from torch import nn
 
 from gannet.config import Config
+from gannet.models.code_head import attach_code_head
 from gannet.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan_
 from gannet.models.layers import init_uniform_
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
+from gannet.noise import latent_size
+from gannet.seeding import derive_seed
 
 
 def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     g = cfg.generator
     if g.arch == "dcgan":
-        net = DCGANGenerator(cfg.noise.dim, data_shape, g.width, g.output)
+        net = DCGANGenerator(latent_size(cfg.noise), data_shape, g.width, g.output)
         return init_dcgan_(net, torch.Generator().manual_seed(seed))
     with torch.random.fork_rng(devices=[]):  # PyTorch's default init, when init_range is null
         torch.manual_seed(seed)
-        net = MLPGenerator(cfg.noise.dim, g.hidden, data_shape, g.output)
+        net = MLPGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.output)
     if g.init_range is not None:
         init_uniform_(net, g.init_range, torch.Generator().manual_seed(seed))
     return net
 
 
 def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
+    """D for ``cfg``, with InfoGAN's head Q (``code_head``) when ``loss.info`` is on."""
+    return attach_code_head(_discriminator(cfg, data_shape, seed), cfg, derive_seed(seed, "code-head"))
+
+
+def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     d = cfg.discriminator
     if d.arch == "dcgan":
         net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm), torch.Generator().manual_seed(seed))

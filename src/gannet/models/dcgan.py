@@ -92,10 +92,16 @@ class DCGANDiscriminator(nn.Module):
         layers.append(nn.Conv2d(c, 1, SIZES[side], 1, 0))
         self.net = nn.Sequential(*layers)
         self.channels = channels
+        self.feature_dim = c * SIZES[side] ** 2  # the last feature map, flattened (InfoGAN's Q reads it)
         self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
+
+    def _feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net[:-1](x.unsqueeze(1) if x.dim() == 3 else x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden feature map, flattened: (N, feature_dim)."""
+        return self._feature_map(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One output per image, shape (N,): a logit, or a score for the critic losses."""
-        if x.dim() == 3:
-            x = x.unsqueeze(1)
-        return self.net(x).reshape(len(x))
+        return self.net[-1](self._feature_map(x)).reshape(len(x))

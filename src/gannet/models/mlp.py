@@ -68,6 +68,7 @@ class MLPDiscriminator(nn.Module):
             self.layers.append(nn.Linear(fan_in, units * self.pieces))
             fan_in = units
         self.out = nn.Linear(fan_in, 1)
+        self.feature_dim = fan_in  # the last hidden layer (InfoGAN's Q reads it)
         self.dropout_generator: torch.Generator | None = None
 
     def _activate(self, x: torch.Tensor) -> torch.Tensor:
@@ -75,13 +76,18 @@ class MLPDiscriminator(nn.Module):
             return maxout(x, self.pieces)
         return torch.nn.functional.leaky_relu(x, 0.2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the logits a(x), shape (N,); dropout is active only in training mode."""
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, (N, feature_dim), with dropout on each layer's input."""
         h = x.reshape(len(x), -1)
         for layer, keep in zip(self.layers, self.keep):
             if self.training:
                 h = dropout(h, keep, self.dropout_generator)
             h = self._activate(layer(h))
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the logits a(x), shape (N,); dropout is active only in training mode."""
+        h = self.features(x)
         if self.training:
             h = dropout(h, self.keep[-1], self.dropout_generator)
         return self.out(h).squeeze(1)

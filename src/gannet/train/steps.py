@@ -21,7 +21,7 @@ never all-reduces D's gradients. On one process the wrappers are the modules the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -51,6 +51,7 @@ class GAN:
     d_train: nn.Module | None = None  # D likewise
     regularisers: tuple = ()  # gannet.train.regularisers: penalties on D's loss, actions after D's step
     generator_terms: tuple = ()  # terms added to G's loss from a real batch (gannet.train.reconstruction)
+    codes: dict = field(default_factory=dict)  # InfoGAN codes appended to z (gannet.noise.codes_of)
 
     def __post_init__(self):
         self.g_train = self.g_train or self.generator
@@ -68,7 +69,7 @@ class GAN:
     def noise(self, n: int) -> Tensor:
         """This rank's ``n`` rows of a global noise batch of ``n x world`` drawn from the one stream."""
         return self._own_rows(sample_noise(self.prior, n * self.world, self.noise_dim, self.noise_generator,
-                                           self.noise_generator.device), n)
+                                           self.noise_generator.device, **self.codes), n)
 
     def _own_rows(self, drawn: Tensor, n: int) -> Tensor:
         return drawn[self.rank * n : (self.rank + 1) * n] if self.world > 1 else drawn

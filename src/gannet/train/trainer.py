@@ -33,9 +33,9 @@ from gannet.models import (
     evaluating,
     networks_from_state,
 )
-from gannet.noise import sample_noise
+from gannet.noise import codes_of, latent_size, sample_noise
 from gannet.seeding import derive_seed
-from gannet.train import regularisers
+from gannet.train import info, regularisers
 from gannet.train.ema import GeneratorAverage
 from gannet.train.optim import make_optimizer, set_hyperparameters
 from gannet.train.reconstruction import Encoder, Reconstruction
@@ -110,8 +110,11 @@ class Trainer:
         if cfg.loss.reconstruction > 0:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(derive_seed(seed, "init-encoder"))
-                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, cfg.noise.dim).to(self.device)
+                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, latent_size(cfg.noise)).to(self.device)
         g_train, d_train, e_train = G, D, self.encoder
+        if self.world.distributed and cfg.loss.info > 0:
+            raise ConfigError("loss.info (InfoGAN) runs on one process: Q's gradients come from passes outside "
+                             "D's DistributedDataParallel forward and would not be averaged across ranks")
         if self.world.distributed:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -121,6 +124,7 @@ class Trainer:
             g_train, d_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
             e_train = DDP(self.encoder, device_ids=ids) if self.encoder is not None else None
         trained_with_g = [G] if self.encoder is None else [G, self.encoder]  # one optimiser for both
+        info_d, info_g = info.terms_from_config(cfg)  # InfoGAN's code recovery, on both sides
         self.gan = GAN(
             generator=G,
             discriminator=D,
@@ -128,15 +132,16 @@ class Trainer:
             opt_d=make_optimizer(D.parameters(), cfg.optim),
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
+            codes=codes_of(cfg.noise),
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
             precision=cfg.precision,
             rank=self.world.rank,
             world=self.world.size,
             g_train=g_train,
             d_train=d_train,
-            regularisers=regularisers.from_config(cfg.loss),
-            generator_terms=() if self.encoder is None else (
-                Reconstruction(self.encoder, cfg.loss.reconstruction, e_train),),
+            regularisers=regularisers.from_config(cfg.loss) + info_d,
+            generator_terms=info_g + (() if self.encoder is None else (
+                Reconstruction(self.encoder, cfg.loss.reconstruction, e_train),)),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
@@ -148,7 +153,8 @@ class Trainer:
 
         fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
         n_fixed = 100 if self.data.kind == "image" else 2000
-        self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed).to(self.device)
+        self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed, **codes_of(cfg.noise)).to(
+            self.device)
         monitor = cfg.monitor
         self.valid = None
         main = self.world.is_main  # only rank 0 validates, samples, logs and writes
@@ -156,7 +162,7 @@ class Trainer:
         if main and self.monitoring:
             self.valid = torch.from_numpy(self.data.valid[: monitor.valid_examples]).to(self.device)
             z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
-                             torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")))
+                             torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")), **codes_of(cfg.noise))
             self.monitor_noise = z.to(self.device)
         self.quality = None
         if main and monitor.metrics:
@@ -409,7 +415,8 @@ def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.de
     """Draw ``n`` samples (N, *data_shape) from the generator stored in a checkpoint state."""
     cfg, G, _ = networks_from_state(state)
     G.to(device)
-    z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed)).to(device)
+    z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed),
+                     **codes_of(cfg.noise)).to(device)
     with torch.no_grad():  # shared across ranks under gannet eval with torchrun (gannet.distributed)
         out = distributed.map_rows(lambda part: torch.cat([G(c) for c in part.split(10_000)]).float().cpu(), z)
     return out.numpy()
