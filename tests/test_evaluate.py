@@ -147,3 +147,29 @@ def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys):
     capsys.readouterr()
     assert main(["eval", str(tmp_path / "plain"), "--generator", "average", "--samples", "50"]) == 2
     assert "holds no moving average of G" in capsys.readouterr().err
+
+
+def test_infogan_run_codes_metric_and_traversal_figure(tmp_path, fake_mnist, capsys):
+    from PIL import Image
+
+    cfg = load_config("infogan-mnist", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=3",
+                                        "generator.width=8", "discriminator.width=8", "train.batch_size=16"])
+    Trainer(cfg, tmp_path / "run").run()
+    assert main(["eval", str(tmp_path / "run"), "--metric", "codes"]) == 0
+    assert "categorical code as a classifier" in capsys.readouterr().out
+    record = json.loads((tmp_path / "run" / "eval_codes_best.json").read_text())
+    table = np.array(record["contingency"])
+    assert table.shape == (10, 10) and table.sum() == 50  # every test image, once
+    assert record["accuracy"] == pytest.approx(table[range(10), record["matching"]].sum() / 50)
+    assert sum(record["code_counts"]) == 50
+
+    assert main(["figures", str(tmp_path / "run"), "--figure", "codes", "--code", "1",
+                 "--out", str(tmp_path / "c1.png")]) == 0
+    width, height = Image.open(tmp_path / "c1.png").size
+    assert width == height  # 10 rows of 10
+    assert main(["eval", str(tmp_path / "run"), "--metric", "all", "--samples", "50"]) == 0
+    assert (tmp_path / "run" / "eval_codes_best.json").exists()
+    capsys.readouterr()
+    assert main(["figures", str(tmp_path / "run"), "--figure", "codes", "--code", "5", "--out",
+                 str(tmp_path / "c5.png")]) == 2
+    assert "1..2" in capsys.readouterr().err

@@ -168,3 +168,21 @@ def test_validation_curves_plot_each_run_and_refuse_runs_without_estimates(tmp_p
     with pytest.raises(ValueError, match="no run has validation estimates"):
         plot_validation_curves({"b": runs["b"]}, tmp_path / "w.png")
     assert not (tmp_path / "w.png").exists()
+
+
+def test_code_traversal_varies_one_code_along_each_row():
+    from gannet.figures import code_traversal_latents
+
+    z = code_traversal_latents("normal", 5, 4, 2, code=0, rows=3, seed=1).reshape(3, 4, 11)
+    assert torch.equal(z[:, :, 5:9], torch.eye(4).expand(3, 4, 4))  # columns: the categorical values in turn
+    assert torch.equal(z[:, :1, :5].expand(3, 4, 5), z[:, :, :5]) and not torch.equal(z[0, 0, :5], z[1, 0, :5])
+    assert torch.equal(z[:, :, 9:], torch.zeros(3, 4, 2))
+
+    z = code_traversal_latents("normal", 5, 4, 2, code=2, rows=6, steps=5, span=2.0).reshape(6, 5, 11)
+    assert torch.equal(z[:, :, 10], torch.linspace(-2, 2, 5).expand(6, 5)) and torch.equal(z[:, :, 9], torch.zeros(6, 5))
+    assert torch.equal(z[:, :, 5:9].argmax(-1)[:, 0], torch.tensor([0, 1, 2, 3, 0, 1]))  # row r: value r mod 4
+    assert torch.equal(z[..., :5], z[:1, :1, :5].expand(6, 5, 5))  # one z for the whole grid
+    with pytest.raises(ValueError, match="1..2"):
+        code_traversal_latents("normal", 5, 4, 2, code=3)
+    with pytest.raises(ValueError, match="has none"):
+        code_traversal_latents("normal", 5, 0, 2, code=0)
