@@ -9,7 +9,12 @@ import torch.nn.functional as F
 from gannet.config import ConfigError, load_config
 from gannet.models import build_discriminator, build_generator
 from gannet.noise import latent_size, sample_noise
-from gannet.train.info import CodeRecoveryForD, CodeRecoveryForG, code_loss, split_latent
+from gannet.train.info import (
+    CodeRecoveryForD,
+    CodeRecoveryForG,
+    code_loss,
+    split_latent,
+)
 from gannet.train.optim import make_optimizer
 from gannet.train.steps import GAN
 
