@@ -66,7 +66,10 @@ VARIANTS = {
                            "the paper's Algorithm 1 (k = 1, fresh z for G, G step through the updated D)"),
     "minimax": Variant("minimax", "mnist-2014", ("loss.name=minimax",),
                        "as released, but G minimises log(1 - D(G(z))) (the saturating objective)"),
-    "fashion": Variant("fashion", "fashion-mnist", (), "the released configuration on Fashion-MNIST"),
+    "fashion": Variant("fashion", "fashion-mnist", (EMA,), "the released configuration on Fashion-MNIST; G's own "
+                       "weights"),
+    "fashion-ema": Variant("fashion-ema", "fashion-mnist", (EMA,), "the same run, scored with the moving average "
+                           "of G's weights (decay 0.9999)", run="fashion", generator="average"),
 }
 
 
