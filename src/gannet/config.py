@@ -73,7 +73,7 @@ class GeneratorConfig(_Section):
 
 
 class DiscriminatorConfig(_Section):
-    arch: Literal["maxout", "mlp", "dcgan"] = "maxout"
+    arch: Literal["maxout", "mlp", "dcgan", "none"] = Field("maxout", description="none: no D (train.update: vae)")
     width: int = Field(64, gt=0, description="dcgan: channels of the first feature map (ndf)")
     batch_norm: bool = Field(True, description="dcgan: batch norm after each convolution but the first")
     hidden: list[int] = Field(default_factory=lambda: [240, 240])
@@ -121,7 +121,8 @@ class TrainConfig(_Section):
     steps: int = Field(50_000, gt=0, description="generator updates")
     batch_size: int = Field(100, gt=0)
     k: int = Field(1, ge=1, description="discriminator steps per generator step")
-    update: Literal["alternating", "simultaneous"] = "alternating"
+    update: Literal["alternating", "simultaneous", "vae"] = Field(
+        "alternating", description="alternating: Algorithm 1; simultaneous: the authors' code; vae: a VAE, no D")
     log_every: int = Field(100, gt=0)
     sample_every: int | None = Field(None, gt=0, description="steps between sample grids; null = each epoch")
     checkpoint_every: int | None = Field(None, gt=0, description="steps between checkpoints; null = each epoch")
@@ -193,6 +194,13 @@ class Config(_Section):
         if (self.loss.gradient_penalty > 0 or self.loss.r1 > 0) and d.arch == "dcgan" and d.batch_norm:
             raise ValueError("loss.gradient_penalty and loss.r1 penalise each sample's gradient, which batch norm "
                              "couples across the batch: set discriminator.batch_norm=false")
+        vae = self.train.update == "vae"
+        if vae != (d.arch == "none"):
+            raise ValueError("train.update: vae and discriminator.arch: none go together (a VAE has no D; a GAN needs "
+                             f"one); got update {self.train.update!r} with arch {d.arch!r}")
+        if vae and (self.noise.prior != "normal" or self.loss.reconstruction > 0 or self.loss.info > 0):
+            raise ValueError("train.update: vae needs noise.prior: normal (its prior is N(0, I)) and no "
+                             "loss.reconstruction or loss.info")
         has_codes = self.noise.categorical > 0 or self.noise.continuous > 0
         if has_codes != (self.loss.info > 0):
             raise ValueError("InfoGAN needs both latent codes (noise.categorical and/or noise.continuous) and "

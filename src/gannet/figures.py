@@ -294,10 +294,11 @@ def plot_metrics(records: list[dict[str, Any]], path: str | os.PathLike) -> None
     (b) mean D(x) on real and on generated batches, with D = 1/2, the equilibrium of paper Prop. 1;
     (c) the validation Parzen log-likelihood with +-1 standard error bars (paper Table 1's
         estimate), or the text "no validation estimates" when the run has none.
+    A VAE run (no D) shows its negative ELBO and the ELBO's two terms in (a) and (b).
     """
-    training = [r for r in records if "d_loss" in r]
+    training = [r for r in records if "g_loss" in r]
     if not training:
-        raise ValueError("plot_metrics: no training records (with 'd_loss') to plot")
+        raise ValueError("plot_metrics: no training records (with 'g_loss') to plot")
     validation = [r for r in records if r.get("valid_parzen_ll") is not None]
 
     import matplotlib
@@ -321,6 +322,10 @@ def _series(records: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.nda
 
 
 def _plot_losses(ax: Any, training: list[dict[str, Any]]) -> None:
+    if "d_loss" not in training[0]:  # a VAE
+        ax.plot(*_series(training, "g_loss"), color="tab:green", linewidth=1, label="-ELBO")
+        _finish(ax, "(a) negative ELBO", "nats per example")
+        return
     for key, colour in (("d_loss", "tab:blue"), ("g_loss", "tab:green")):
         ax.plot(*_series(training, key), color=colour, linewidth=1, label=key)
     ax.axhline(math.log(2), color="k", linestyle="--", linewidth=1, label="log 2")
@@ -328,6 +333,11 @@ def _plot_losses(ax: Any, training: list[dict[str, Any]]) -> None:
 
 
 def _plot_discriminator(ax: Any, training: list[dict[str, Any]]) -> None:
+    if "kl" in training[0]:  # a VAE: the ELBO's two terms
+        ax.plot(*_series(training, "reconstruction"), color="k", linewidth=1, label="reconstruction")
+        ax.plot(*_series(training, "kl"), color="tab:green", linewidth=1, label="KL(q(z|x) || p(z))")
+        _finish(ax, "(b) the ELBO's terms", "nats per example")
+        return
     if "d_real" not in training[0]:  # a critic loss (wasserstein, hinge, least-squares): raw scores
         ax.plot(*_series(training, "score_real"), color="k", linewidth=1, label="mean D(x), real")
         ax.plot(*_series(training, "score_fake"), color="tab:green", linewidth=1, label="mean D(G(z))")

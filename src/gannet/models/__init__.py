@@ -35,8 +35,23 @@ def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> 
     return attach_code_head(_discriminator(cfg, data_shape, seed), cfg, derive_seed(seed, "code-head"))
 
 
+class NoDiscriminator(nn.Module):
+    """The D of a run without one (``discriminator.arch: none``, a VAE): it holds one empty parameter, so
+    that optimisers and checkpoints treat every run alike, and refuses to be called."""
+
+    def __init__(self):
+        super().__init__()
+        self.empty = nn.Parameter(torch.zeros(0))
+        self.dropout_generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("this run has no discriminator (discriminator.arch: none)")
+
+
 def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     d = cfg.discriminator
+    if d.arch == "none":
+        return NoDiscriminator()
     if d.arch == "dcgan":
         net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm), torch.Generator().manual_seed(seed))
         return spectral_normalise_(net, seed) if d.spectral_norm else net

@@ -29,6 +29,7 @@ from torch import nn
 from gannet.data.batches import ShuffledBatches
 from gannet.losses import GANLoss, value_estimate
 from gannet.noise import sample_noise
+from gannet.train.vae import vae_step
 
 Tensor = torch.Tensor
 
@@ -170,4 +171,4 @@ def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss)
     return _stats(loss, d_loss, g_loss, real_logits, fake_logits)
 
 
-STEPS = {"alternating": alternating_step, "simultaneous": simultaneous_step}
+STEPS = {"alternating": alternating_step, "simultaneous": simultaneous_step, "vae": vae_step}

@@ -42,6 +42,7 @@ from gannet.train.reconstruction import Encoder, Reconstruction
 from gannet.train.run_dir import MetricsLog, RunDir
 from gannet.train.steps import GAN, STEPS
 from gannet.train.tracker import StatsTracker
+from gannet.train.vae import GaussianEncoder, NegativeELBO
 
 
 class TrainingDiverged(RuntimeError):
@@ -106,15 +107,13 @@ class Trainer:
         G.to(self.device)
         D.to(self.device)
         D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, self._dropout_stream()))
-        self.encoder = None  # trained with G when loss.reconstruction is on
-        if cfg.loss.reconstruction > 0:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(derive_seed(seed, "init-encoder"))
-                self.encoder = Encoder(self.data.shape, cfg.loss.encoder_hidden, latent_size(cfg.noise)).to(self.device)
+        self.encoder = _build_encoder(cfg, self.data.shape, derive_seed(seed, "init-encoder"))  # trained with G
+        if self.encoder is not None:
+            self.encoder.to(self.device)
         g_train, d_train, e_train = G, D, self.encoder
-        if self.world.distributed and cfg.loss.info > 0:
-            raise ConfigError("loss.info (InfoGAN) runs on one process: Q's gradients come from passes outside "
-                             "D's DistributedDataParallel forward and would not be averaged across ranks")
+        if self.world.distributed and (cfg.loss.info > 0 or cfg.train.update == "vae"):
+            raise ConfigError("loss.info (InfoGAN) and train.update=vae run on one process: InfoGAN's Q gets its "
+                              "gradients outside D's DistributedDataParallel forward, and the VAE has no D to wrap")
         if self.world.distributed:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -140,8 +139,7 @@ class Trainer:
             g_train=g_train,
             d_train=d_train,
             regularisers=regularisers.from_config(cfg.loss) + info_d,
-            generator_terms=info_g + (() if self.encoder is None else (
-                Reconstruction(self.encoder, cfg.loss.reconstruction, e_train),)),
+            generator_terms=info_g + _encoder_terms(cfg, self.encoder, e_train),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
@@ -226,7 +224,7 @@ class Trainer:
                                    "momentum": mu, "images_per_s": examples / max(elapsed, 1e-9)}
                     if main:
                         log.write(last_record)
-                    bar.set_postfix(d_loss=f"{last_record['d_loss']:.3f}", g_loss=f"{last_record['g_loss']:.3f}",
+                    bar.set_postfix({k: f"{last_record[k]:.3f}" for k in ("d_loss", "g_loss") if k in last_record},
                                     refresh=False)
                     clock, busy, examples = time.perf_counter(), 0.0, 0
                 started = time.perf_counter()
@@ -409,6 +407,26 @@ def _progress(cfg: Config, initial: int, enabled: bool = True):
 
     return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress and enabled else True,
                 unit="step", dynamic_ncols=True)
+
+
+def _build_encoder(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module | None:
+    """The network trained along with G, if any: the VAE's Gaussian encoder, or the reconstruction
+    term's encoder (``loss.reconstruction``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if cfg.train.update == "vae":
+            return GaussianEncoder(data_shape, cfg.loss.encoder_hidden, cfg.noise.dim)
+        if cfg.loss.reconstruction > 0:
+            return Encoder(data_shape, cfg.loss.encoder_hidden, latent_size(cfg.noise))
+    return None
+
+
+def _encoder_terms(cfg: Config, encoder: nn.Module | None, encoder_train: nn.Module | None) -> tuple:
+    if cfg.train.update == "vae":
+        return (NegativeELBO(encoder, encoder_train),)
+    if cfg.loss.reconstruction > 0:
+        return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train),)
+    return ()
 
 
 def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu") -> np.ndarray:

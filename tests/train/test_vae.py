@@ -1,0 +1,52 @@
+"""The VAE: its loss, its config rules, and that a run trains the decoder and encoder but no D."""
+
+import pytest
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from gannet.checkpoint import load_checkpoint
+from gannet.config import ConfigError, load_config
+from gannet.train.run_dir import RunDir
+from gannet.train.trainer import Trainer, generated_samples
+from gannet.train.vae import GaussianEncoder, negative_elbo
+
+
+def test_negative_elbo_is_bernoulli_cross_entropy_plus_the_closed_form_kl():
+    torch.manual_seed(0)
+    encoder = GaussianEncoder((2, 3), [5], latent=4)
+    decoder = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Sigmoid(), torch.nn.Unflatten(1, (2, 3)))
+    x, eps = torch.rand(7, 2, 3), torch.randn(7, 4)
+    loss, reconstruction, kl = negative_elbo(decoder, encoder, x, eps)
+    mu, logvar = encoder(x)
+    p = decoder(mu + (0.5 * logvar).exp() * eps).flatten(1)
+    flat = x.flatten(1)
+    expected_rec = -(flat * p.log() + (1 - flat) * (1 - p).log()).sum(1).mean()
+    expected_kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1).mean()
+    torch.testing.assert_close(reconstruction, expected_rec)
+    torch.testing.assert_close(kl, expected_kl)
+    torch.testing.assert_close(loss, expected_rec + expected_kl)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["discriminator.arch=maxout"], "go together"),
+    (["noise.prior=uniform"], "noise.prior: normal"),
+])
+def test_vae_configs_are_checked(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("vae-mnist", overrides)
+    with pytest.raises(ConfigError, match="go together"):
+        load_config("mnist-2014", ["discriminator.arch=none"])
+
+
+def test_a_vae_run_trains_decoder_and_encoder_and_resumes_exactly(tmp_path, fake_mnist):
+    common = [f"data.root={fake_mnist}", "data.valid_size=100", "generator.hidden=[16]", "loss.encoder_hidden=[16]",
+              "train.batch_size=20", "train.progress=false", "train.tensorboard=false", "device=cpu",
+              "monitor.enabled=false"]
+    Trainer(load_config("vae-mnist", [*common, "train.steps=6"]), tmp_path / "straight").run()
+    Trainer(load_config("vae-mnist", [*common, "train.steps=3"]), tmp_path / "resumed").run()
+    Trainer(load_config("vae-mnist", [*common, "train.steps=6"]), tmp_path / "resumed", resume=True).run()
+    a, b = (load_checkpoint(RunDir(tmp_path / name).last) for name in ("straight", "resumed"))
+    for key in ("generator", "encoder"):
+        assert all(torch.equal(a[key][k], b[key][k]) for k in a[key])
+    assert a["discriminator"]["empty"].numel() == 0
+    assert generated_samples(a, 5).reshape(5, -1).shape == (5, 784)
