@@ -296,13 +296,14 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 def cmd_eval(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "codes", "inception", "all"],
+    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "codes", "elbo", "inception", "all"],
                         default="parzen",
                         help="parzen: the paper's Parzen protocol; classifier: FD, KD, precision/recall, "
                         "density/coverage, class coverage and classifier score on gannet's own classifier "
                         "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); codes: "
                         "InfoGAN's categorical code as a classifier of the test images, after the best "
-                        "one-to-one matching to the classes; inception: "
+                        "one-to-one matching to the classes; elbo: a VAE run's ELBO and importance-weighted bound (100 draws) "
+                        "on log p(x); inception: "
                         "FID on Inception-v3 features (needs --inception-weights); all: every metric that applies "
                         "to the run's data (inception too when --inception-weights is given)")
     parser.add_argument("--inception-weights", metavar="FILE", help="the standard FID Inception-v3 weights "
@@ -337,6 +338,7 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
     from gannet.evaluate import (
         classifier_eval,
         codes_eval,
+        elbo_eval,
         modes_eval,
         parzen_eval,
         run_folder_of,
@@ -362,6 +364,10 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
                                      generator=args.generator)
             if world.is_main:
                 _print_classifier(record)
+        elif metric == "elbo":
+            record = elbo_eval(path, split=args.split, seed=args.seed, data_root=args.data_root, device=args.device)
+            say(f"ELBO {record['elbo']:.2f} +- {record['elbo_se']:.2f}, importance-weighted bound (100 draws) "
+                f"{record['iwae']:.2f} +- {record['iwae_se']:.2f} nats per image ({record['protocol']['scored']})")
         elif metric == "codes":
             record = codes_eval(path, args.split, args.data_root, args.device)
             say(f"categorical code as a classifier: {record['accuracy']:.2%} of {record['protocol']['scored']} "
@@ -392,6 +398,8 @@ def _metrics_for(path: Path, inception: bool = False) -> list[str]:
         metrics.append("classifier")
         if config["noise"].get("categorical", 0) > 1:
             metrics.append("codes")
+    if config["train"].get("update") == "vae":
+        metrics.append("elbo")
     if inception and name not in TOYS:
         metrics.append("inception")
     if name in TOYS and TOYS[name].dim == 2:

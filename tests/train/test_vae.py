@@ -50,3 +50,39 @@ def test_a_vae_run_trains_decoder_and_encoder_and_resumes_exactly(tmp_path, fake
         assert all(torch.equal(a[key][k], b[key][k]) for k in a[key])
     assert a["discriminator"]["empty"].numel() == 0
     assert generated_samples(a, 5).reshape(5, -1).shape == (5, 784)
+
+    from gannet.cli import main
+    from gannet.evaluate import elbo_eval
+
+    record = elbo_eval(RunDir(tmp_path / "straight").last, importance_samples=20)
+    assert record["iwae"] > record["elbo"] and record["protocol"]["scored"] == "all 50 test images"
+    assert main(["eval", str(tmp_path / "straight"), "--metric", "all", "--samples", "60"]) == 0
+    assert (tmp_path / "straight" / "eval_elbo_last.json").exists()
+    gan = tmp_path / "gan"
+    Trainer(load_config("mnist-2014", [*common[:-1], "train.steps=2", "discriminator.hidden=[4]"]), gan).run()
+    with pytest.raises(Exception, match="a GAN has no density to bound"):
+        elbo_eval(RunDir(gan).last)
+
+
+def test_the_importance_weighted_bound_is_the_log_weight_mean_and_tightens_with_draws():
+    from torch.distributions import Bernoulli
+
+    from gannet.train.vae import importance_weighted_bound
+
+    torch.manual_seed(1)
+    encoder = GaussianEncoder((6,), [5], latent=3)
+    decoder = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Sigmoid())
+    x = torch.randint(0, 2, (40, 6)).float()  # binary, so the Bernoulli terms are exact log-probabilities
+    eps = torch.randn(1, 40, 3)
+    with torch.no_grad():
+        one = importance_weighted_bound(decoder, encoder, x, eps)
+        mu, logvar = encoder(x)
+        std = (0.5 * logvar).exp()
+        z = mu + std * eps[0]
+        direct = (Bernoulli(probs=decoder(z)).log_prob(x).sum(1) + Normal(0.0, 1.0).log_prob(z).sum(1)
+                  - Normal(mu, std).log_prob(z).sum(1))
+        torch.testing.assert_close(one, direct)
+        many = importance_weighted_bound(decoder, encoder, x, torch.randn(200, 40, 3))
+        single = torch.stack([importance_weighted_bound(decoder, encoder, x, torch.randn(1, 40, 3))
+                              for _ in range(200)]).mean(0)
+    assert many.mean() > single.mean()  # E[log mean of K weights] grows with K (Burda et al. 2016, Thm 1)

@@ -51,6 +51,24 @@ def negative_elbo(decoder: nn.Module, encoder: nn.Module, x: Tensor, eps: Tensor
     return reconstruction + kl, reconstruction, kl
 
 
+def importance_weighted_bound(decoder: nn.Module, encoder: nn.Module, x: Tensor, eps: Tensor) -> Tensor:
+    """Per-example lower bound on log p(x) from K importance samples (Burda et al. 2016, Eq. 8):
+    log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x), z_k = mu + sigma * eps_k, ``eps`` of shape (K, N, d).
+    K = 1 is the ELBO; the bound tightens as K grows. Nats, Bernoulli p(x | z) on the [0, 1] pixels."""
+    mu, logvar = encoder(x)
+    std = torch.exp(0.5 * logvar)
+    flat = x.flatten(1).float()
+    log_weights = []
+    for e in eps:
+        z = mu + std * e
+        means = decoder(z).float().flatten(1)
+        log_px = -F.binary_cross_entropy(means, flat, reduction="none").sum(1)
+        log_pz = -0.5 * (z.square() + math.log(2 * math.pi)).sum(1)
+        log_qz = -0.5 * (e.square() + math.log(2 * math.pi) + logvar).sum(1)
+        log_weights.append(log_px + log_pz - log_qz)
+    return torch.logsumexp(torch.stack(log_weights), 0) - math.log(len(eps))
+
+
 class NegativeELBO:
     """G's whole loss under ``train.update: vae``; keeps the last step's two terms for the log."""
 
