@@ -46,8 +46,9 @@ def negative_elbo(decoder: nn.Module, encoder: nn.Module, x: Tensor, eps: Tensor
     mu, logvar = encoder(x)
     z = mu + torch.exp(0.5 * logvar) * eps
     means = decoder(z).float().flatten(1)
-    reconstruction = F.binary_cross_entropy(means, x.flatten(1).float(), reduction="none").sum(1).mean()
-    kl = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(1).mean()
+    with torch.autocast(x.device.type, enabled=False):  # the loss in fp32 under precision=bf16
+        reconstruction = F.binary_cross_entropy(means, x.flatten(1).float(), reduction="none").sum(1).mean()
+        kl = 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(1).mean()
     return reconstruction + kl, reconstruction, kl
 
 
