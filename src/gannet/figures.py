@@ -400,3 +400,33 @@ def plot_validation_curves(runs: dict[str, list[dict[str, Any]]], path: str | os
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
+
+
+def plot_selection_curves(curves: dict[str, list[dict[str, Any]]], path: str | os.PathLike) -> None:
+    """The full-protocol validation Parzen estimate of every kept checkpoint (records with ``step``,
+    ``valid_ll``, ``valid_se``), one line per row of Table 1, the chosen checkpoint marked: the curve
+    the selection of :func:`gannet.experiments.table1.validation_selection` reads."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = {name: records for name, records in curves.items() if records}
+    if not curves:
+        raise ValueError("plot_selection_curves: no row has a validation selection")
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    for name, records in curves.items():
+        steps = np.array([r["step"] for r in records])
+        values = np.array([r["valid_ll"] for r in records])
+        errors = np.array([r["valid_se"] for r in records])
+        line = ax.errorbar(steps, values, yerr=errors, linewidth=1, marker=".", capsize=2, label=name)
+        best = int(np.argmax(values))
+        ax.plot(steps[best], values[best], "o", markersize=8, fillstyle="none", color=line[0].get_color())
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("validation Parzen LL (nats, full protocol)")
+    ax.set_title("kept checkpoints on validation images; circle = selected")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)

@@ -117,3 +117,10 @@ def test_one_run_gives_the_raw_and_the_averaged_rows(tmp_path):
     assert row.record["protocol"]["generator"].startswith("exponential moving average of G's weights (decay 0.9999)")
     row = score_variant(VARIANTS["released"], folder, str(base), n_samples=100, n_valid=40)
     assert row.record["protocol"]["generator"].startswith("raw G")
+
+    from gannet.figures import plot_selection_curves
+
+    plot_selection_curves({"released": raw, "released-ema": averaged, "none": []}, tmp_path / "sel.png")
+    assert (tmp_path / "sel.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="no row has a validation selection"):
+        plot_selection_curves({"none": []}, tmp_path / "nothing.png")

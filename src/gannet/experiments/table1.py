@@ -22,7 +22,7 @@ import numpy as np
 from gannet.config import Config, load_config
 from gannet.data import load_dataset
 from gannet.evaluate import parzen_eval
-from gannet.figures import plot_validation_curves
+from gannet.figures import plot_selection_curves, plot_validation_curves
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.train.run_dir import RunDir, read_metrics
@@ -294,4 +294,7 @@ def reproduce(plan: list[tuple[Variant, int]], out: Path, data_root: str | None 
     curves = {variant.folder_name: read_metrics(RunDir(out / variant.folder_name).metrics) for variant, _ in plan}
     if any(r.get("valid_parzen_ll") is not None for records in curves.values() for r in records):
         plot_validation_curves(curves, out / "validation_curves.png")
+    selections = {r.variant: r.record["protocol"].get("validation_selection", []) for r in rows}
+    if any(selections.values()):
+        plot_selection_curves(selections, out / "selection_curves.png")
     return rows
