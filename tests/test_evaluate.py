@@ -118,7 +118,7 @@ def test_inception_metric_needs_a_weights_file_and_checks_it(mnist_like_run, tmp
     assert "expected 6726825d" in capsys.readouterr().err
 
 
-def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys):
+def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys, monkeypatch):
     cfg = load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=6",
                                      "generator.hidden=[16]", "discriminator.hidden=[8]", "train.ema=0.5"])
     Trainer(cfg, tmp_path / "run").run()
@@ -141,6 +141,14 @@ def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys):
     assert main(["export", str(last), "--generator", "average", "--out", str(tmp_path / "avg.pt")]) == 0
     exported = load_checkpoint(tmp_path / "avg.pt")
     assert all(np.array_equal(exported["generator"][k], state["generator_ema"][k]) for k in state["generator_ema"])
+    assert exported.get("generator_ema") is None and exported["averaged"]  # the average alone: half the file
+    monkeypatch.setenv("GANNET_DATA", str(fake_mnist.parent))  # where an exported file finds its data
+    assert main(["eval", str(tmp_path / "avg.pt"), "--samples", "100", "--valid", "30"]) == 0
+    from_file = json.loads((tmp_path / "eval_parzen_avg.json").read_text())
+    assert from_file["mean"] == auto["mean"] and from_file["protocol"]["generator"].startswith("exponential moving")
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "avg.pt"), "--generator", "raw", "--samples", "50"]) == 2
+    assert "holds only the moving average" in capsys.readouterr().err
 
     Trainer(load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=2",
                                        "generator.hidden=[16]", "discriminator.hidden=[8]"]), tmp_path / "plain").run()

@@ -67,6 +67,11 @@ def with_generator(state: dict[str, Any], which: str = "auto", where: str = "che
     the moving average, an error if there is none; ``raw``: G's own weights, the last iterate of the game."""
     if which not in GENERATORS:
         raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, got {which!r}")
+    if state.get("averaged"):  # gannet export --generator average: G's place holds the average
+        if which == "raw":
+            raise CheckpointError(f"{where}: holds only the moving average of G (exported with --generator "
+                                  f"average); G's own weights are in the run's checkpoints")
+        return state
     if which == "raw":
         return {**state, "generator_ema": None}
     if which == "average" and state.get("generator_ema") is None:
@@ -75,7 +80,8 @@ def with_generator(state: dict[str, Any], which: str = "auto", where: str = "che
     return state
 
 
-GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "best_valid")
+GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "averaged",
+                  "best_valid")
 
 
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:

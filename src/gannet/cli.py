@@ -251,8 +251,8 @@ def cmd_export(argv: list[str]) -> int:
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
     state = _load_with_generator(path, args.generator)
-    if args.generator == "average":  # the file holds the average alone, so that every reader uses it
-        state = {**state, "generator": state["generator_ema"]}
+    if args.generator == "average":  # the average alone, in G's place: half the file, and every reader uses it
+        state = {**state, "generator": state["generator_ema"], "generator_ema": None, "averaged": True}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(generator_only(state), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",

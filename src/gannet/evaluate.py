@@ -78,7 +78,7 @@ def _generator_and_data(checkpoint: Path, data_root: str | None, generator: str 
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
     return {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
             "generator": (f"exponential moving average of G's weights (decay {cfg.train.ema})"
-                          if state.get("generator_ema") else "raw G (no weight averaging)"
+                          if state.get("generator_ema") or state.get("averaged") else "raw G (no weight averaging)"
                           + ("; the run's moving average not used" if cfg.train.ema else ""))
                          + ", noise prior " + cfg.noise.prior,
             "n_samples": n_samples, "sample_seed": seed}
