@@ -34,7 +34,8 @@ RESUMABLE_KEYS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "eval": cmd_eval, "figures": cmd_figures,
+    commands = {"train": cmd_train, "sample": cmd_sample, "export": cmd_export, "average": cmd_average,
+                "eval": cmd_eval, "figures": cmd_figures,
                 "plot": cmd_plot, "theory": cmd_theory, "classifier": cmd_classifier, "recipes": cmd_recipes, "data": cmd_data}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
@@ -65,12 +66,14 @@ commands:
                        write N samples as a PNG grid (.png) or an array (.npy)
   export RUN_OR_CHECKPOINT --out FILE.pt
                        keep only what sampling and evaluation need (G and its config)
-  eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|all
+  average RUN --from STEP [--to STEP] --out FILE.pt
+                       G's weights averaged over the run's kept checkpoints, as a generator-only file
+  eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|codes|elbo|all
                        the paper's Parzen protocol; sample quality, diversity and mode coverage
   classifier train|show mnist|fashion-mnist
                        the classifier behind the sample-quality metrics (trained once, cached)
-  figures RUN --figure 1|2|3 --out FILE.png
-                       the paper's Figures 1-3 from a run
+  figures RUN --figure 1|2|3|codes --out FILE.png
+                       the paper's Figures 1-3 from a run; an InfoGAN run's code traversals
   plot RUN             loss, D-output and validation curves from metrics.jsonl
   theory optimal-d     Proposition 1 as an experiment: learned D against D*
   recipes              list the bundled recipes
@@ -257,6 +260,38 @@ def cmd_export(argv: list[str]) -> int:
     save_checkpoint(generator_only(state), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
           file=sys.stderr)
+    return 0
+
+
+def cmd_average(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="gannet average", description="Write the uniform average of G's weights "
+                                     "over a run's kept checkpoints (train.keep_checkpoints) as a generator-only file.")
+    parser.add_argument("run", metavar="RUN")
+    parser.add_argument("--from", dest="first", type=int, required=True, help="the first step to include")
+    parser.add_argument("--to", dest="last", type=int, help="the last step to include (default: all after --from)")
+    parser.add_argument("--out", required=True, help="output .pt file")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.suffix != ".pt":
+        raise UsageError(f"--out {out}: the file name must end in .pt")
+
+    from gannet.averaging import average_generator, checkpoints_in_window
+    from gannet.checkpoint import save_checkpoint
+    from gannet.train.run_dir import RunDir
+
+    run = RunDir(Path(args.run))
+    kept = run.snapshots()
+    if not kept:
+        raise UsageError(f"{run.root}: no kept checkpoints (train with train.keep_checkpoints=true)")
+    chosen = checkpoints_in_window(kept, args.first, args.last)
+    if not chosen:
+        raise UsageError(f"{run.root}: no kept checkpoint between steps {args.first} and {args.last or 'the end'} "
+                         f"(kept: {kept[0].stem} to {kept[-1].stem})")
+    state = average_generator(chosen)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(state, out)
+    print(f"gannet: wrote the average of G over {len(chosen)} checkpoints (steps {state['average_of'][0]} to "
+          f"{state['average_of'][-1]}) to {out}", file=sys.stderr)
     return 0
 
 

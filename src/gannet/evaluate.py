@@ -77,11 +77,18 @@ def _generator_and_data(checkpoint: Path, data_root: str | None, generator: str 
 
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
     return {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
-            "generator": (f"exponential moving average of G's weights (decay {cfg.train.ema})"
+            "generator": _which_generator(state, cfg) + ", noise prior " + cfg.noise.prior,
+            "n_samples": n_samples, "sample_seed": seed}
+
+
+def _which_generator(state: dict, cfg: Config) -> str:
+    if state.get("average_of"):
+        steps = state["average_of"]
+        return (f"uniform average of G's weights over {len(steps)} kept checkpoints (steps {steps[0]:,} to "
+                f"{steps[-1]:,})")
+    return (f"exponential moving average of G's weights (decay {cfg.train.ema})"
                           if state.get("generator_ema") or state.get("averaged") else "raw G (no weight averaging)"
                           + ("; the run's moving average not used" if cfg.train.ema else ""))
-                         + ", noise prior " + cfg.noise.prior,
-            "n_samples": n_samples, "sample_seed": seed}
 
 
 def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, data_root: str | None = None,

@@ -5,6 +5,7 @@ import pytest
 from gannet.config import load_config
 from gannet.experiments.table1 import (
     VARIANTS,
+    markdown_table,
     parse_plan,
     reproduce,
     score_variant,
@@ -117,6 +118,15 @@ def test_one_run_gives_the_raw_and_the_averaged_rows(tmp_path):
     assert row.record["protocol"]["generator"].startswith("exponential moving average of G's weights (decay 0.9999)")
     row = score_variant(VARIANTS["released"], folder, str(base), n_samples=100, n_valid=40)
     assert row.record["protocol"]["generator"].startswith("raw G")
+
+    from gannet.experiments.table1 import snapshot_average_selection
+
+    windows = snapshot_average_selection(folder, str(base / "mnist"), n_samples=100, n_valid=40, every=5)
+    assert [(r["step"], r["checkpoints"]) for r in windows] == [(0, 4), (5, 3), (10, 2)]  # >= 2 checkpoints each
+    row = score_variant(VARIANTS["released-swa"], folder, str(base), n_samples=100, n_valid=40)
+    assert row.record["protocol"]["generator"].startswith("uniform average of G's weights over")
+    assert (folder / f"average_from_{row.best_step:07d}.pt").exists()
+    assert "average of" in markdown_table([row])
 
     from gannet.figures import plot_selection_curves
 

@@ -40,7 +40,9 @@ PAPER_MNIST = [  # Table 1, Parzen window log-likelihood on MNIST (nats)
 class Variant:
     """One row: a recipe with overrides, trained in ``OUT/<run>`` (default: its name), and which G of
     that run is scored: ``raw`` (G's own weights) or ``average`` (the moving average, ``train.ema``).
-    Two variants may share a run: the average only watches G, so one run gives both rows."""
+    Two variants may share a run: the average only watches G, so one run gives both rows. ``snapshots``
+    scores the uniform average of G over the run's kept checkpoints (:mod:`gannet.averaging`) from
+    the window start that validation chooses (:func:`snapshot_average_selection`)."""
     name: str
     recipe: str
     overrides: tuple[str, ...]
@@ -60,6 +62,9 @@ VARIANTS = {
                         "-log D(G(z)), z ~ U(-sqrt 3, sqrt 3); G's own weights"),
     "released-ema": Variant("released-ema", "mnist-2014", (EMA,), "the same run, scored with the exponential "
                             "moving average of G's weights (decay 0.9999)", run="released", generator="average"),
+    "released-swa": Variant("released-swa", "mnist-2014", (EMA,), "the same run, scored with the uniform average of "
+                            "G's weights over its kept checkpoints from a step chosen on validation",
+                            run="released", generator="snapshots"),
     "gaussian": Variant("gaussian", "mnist-2014", ("noise.prior=normal",), "as released, z ~ N(0, I) "
                         "(the prior the paper's run most likely used)"),
     "alternating": Variant("alternating", "mnist-2014", ("train.update=alternating",),
@@ -189,13 +194,7 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     candidates = [p for p in [*run.snapshots(), run.last] if p.exists()]
     if not candidates:
         raise FileNotFoundError(f"{folder} has no checkpoints to select from")
-    cfg = load_config(str(run.config))  # the run's own config: no checkpoint is read twice
-    if data_root:
-        cfg.data.root = data_root
-    data = load_dataset(cfg.data, cfg.seed)
-    if data.valid is None or len(data.valid) <= n_valid:
-        raise ValueError(f"{folder}: validation selection needs more than {n_valid} validation images "
-                         f"(the first {n_valid} choose sigma, the rest are scored); set data.valid_size")
+    valid = _validation_images(folder, data_root, n_valid)
     records = {}
     for path in candidates:
         state, _ = _state_and_config(path)
@@ -204,10 +203,51 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
             continue  # last.pt is usually also the newest snapshot
         state = with_generator(state, generator, str(path))
         samples = generated_samples(state, n_samples, seed=seed)
-        result = parzen.evaluate(samples, data.valid[:n_valid], data.valid[n_valid:])
+        result = parzen.evaluate(samples, valid[:n_valid], valid[n_valid:])
         records[step] = {"checkpoint": str(path), "step": step, "sigma": result.sigma,
                          "valid_ll": result.mean, "valid_se": result.standard_error}
     return [records[step] for step in sorted(records)]
+
+
+def _validation_images(folder: Path, data_root: str | None, n_valid: int) -> np.ndarray:
+    cfg = load_config(str(RunDir(folder).config))  # the run's own config: no checkpoint is read for it
+    if data_root:
+        cfg.data.root = data_root
+    data = load_dataset(cfg.data, cfg.seed)
+    if data.valid is None or len(data.valid) <= n_valid:
+        raise ValueError(f"{folder}: validation selection needs more than {n_valid} validation images "
+                         f"(the first {n_valid} choose sigma, the rest are scored); set data.valid_size")
+    return data.valid
+
+
+def _step_of(snapshot: Path) -> int:
+    return int(snapshot.stem.split("_")[1])
+
+
+def snapshot_average_selection(folder: Path, data_root: str | None = None, n_samples: int = 10_000,
+                               n_valid: int = 1_000, seed: int = 1, every: int = 10_000) -> list[dict]:
+    """Like :func:`validation_selection`, for averages of G: for every window start S that is a multiple
+    of ``every`` and leaves at least two kept checkpoints, the uniform average of G over the kept
+    checkpoints from S on, scored on validation images only. Returns records with ``step`` = S,
+    ``checkpoints`` (how many were averaged), sigma, valid_ll and valid_se, sorted by S."""
+    from gannet.averaging import average_generator, checkpoints_in_window
+    from gannet.train.trainer import generated_samples
+
+    kept = RunDir(folder).snapshots()
+    steps = [_step_of(p) for p in kept]
+    starts = [s for s in steps if s % every == 0 and sum(t >= s for t in steps) >= 2]
+    if not starts:
+        raise FileNotFoundError(f"{folder}: no window of at least two kept checkpoints starting at a multiple of "
+                                f"{every} steps (train.keep_checkpoints=true keeps them)")
+    valid = _validation_images(folder, data_root, n_valid)
+    records = []
+    for start in starts:
+        window = checkpoints_in_window(kept, start)
+        samples = generated_samples(average_generator(window), n_samples, seed=seed)
+        result = parzen.evaluate(samples, valid[:n_valid], valid[n_valid:])
+        records.append({"step": start, "checkpoints": len(window), "sigma": result.sigma,
+                        "valid_ll": result.mean, "valid_se": result.standard_error})
+    return records
 
 
 def score_variant(variant: Variant, folder: Path, data_root: str | None, n_samples: int = 10_000,
@@ -220,6 +260,8 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
 
     run = RunDir(folder)
     root = _dataset_root(variant.recipe, data_root)
+    if variant.generator == "snapshots":
+        return _score_snapshot_average(variant, folder, root, n_samples, n_valid)
     selection = (validation_selection(folder, root, n_samples, n_valid, generator=variant.generator)
                  if run.snapshots() else [])
     if selection:
@@ -240,13 +282,37 @@ def score_variant(variant: Variant, folder: Path, data_root: str | None, n_sampl
                logged_training_seconds(folder), record["protocol"]["step"])
 
 
+def _score_snapshot_average(variant: Variant, folder: Path, root: str | None, n_samples: int, n_valid: int) -> Row:
+    """The average over the window validation chooses, written to ``folder/average_from_<S>.pt``
+    (a generator-only file, like ``gannet average`` writes) and scored once on the test set."""
+    from gannet.averaging import average_generator, checkpoints_in_window
+    from gannet.checkpoint import load_checkpoint, save_checkpoint
+
+    run = RunDir(folder)
+    selection = snapshot_average_selection(folder, root, n_samples, n_valid)
+    chosen = max(selection, key=lambda r: r["valid_ll"])
+    path = folder / f"average_from_{chosen['step']:07d}.pt"
+    averaged = average_generator(checkpoints_in_window(run.snapshots(), chosen["step"]))
+    save_checkpoint(averaged, path)
+    record = parzen_eval(path, n_samples, n_valid, "test", data_root=root)
+    record["protocol"]["average_of"] = averaged["average_of"]
+    record["protocol"]["selected_by"] = (f"the window start (every 10,000 steps) of highest full-protocol validation "
+                                         f"Parzen LL among {len(selection)} windows")
+    record["protocol"]["validation_selection"] = selection
+    steps = int(load_checkpoint(run.last)["step"])
+    return Row(variant.name, variant.what, record["protocol"]["dataset"], steps, record,
+               logged_training_seconds(folder), chosen["step"])
+
+
 def markdown_table(rows: list[Row]) -> str:
     lines = ["| row | dataset | Parzen LL (nats) | sigma | selected step / trained steps | time of the steps | what |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         ll = f"{r.record['mean']:.1f} +- {r.record['standard_error']:.1f}"
         edge = " (grid edge)" if r.record.get("sigma_at_edge") else ""
-        selected = "-" if r.best_step is None else f"{r.best_step:,} / {r.steps:,}"
+        averaged = r.record.get("protocol", {}).get("average_of")
+        selected = ("-" if r.best_step is None else f"{r.best_step:,} / {r.steps:,}" if not averaged
+                    else f"average of {averaged[0]:,}-{averaged[-1]:,} / {r.steps:,}")
         time_ = "-" if not r.train_seconds else (f"{r.train_seconds / 60:.0f} min" if r.train_seconds >= 60
                                                  else f"{r.train_seconds:.0f} s")
         lines.append(f"| {r.variant} | {r.dataset} | {ll} | {r.record['sigma']:.4g}{edge} | {selected} | {time_} "

@@ -17,6 +17,7 @@ summed over an example's dimensions and averaged over the minibatch, in nats.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +33,7 @@ class GaussianEncoder(nn.Module):
         super().__init__()
         sizes = [math.prod(data_shape), *hidden]
         layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
         self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], 2 * latent))
 

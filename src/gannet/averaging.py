@@ -1,0 +1,62 @@
+"""The uniform average of G's weights over a run's kept checkpoints (``gannet average``).
+
+Averaging the iterates of a game that circles its equilibrium (Polyak and Juditsky 1992; for GANs,
+Yazici et al. 2019) gives a generator nearer the centre of the circling than any single iterate. The
+moving average of ``train.ema`` does this during training with a fixed horizon; this module does it
+afterwards, over any window of the checkpoints a run kept (``train.keep_checkpoints``), from G's
+own weights. Floating-point parameters and buffers are averaged in float64; integer buffers (batch
+norm's ``num_batches_tracked``) are taken from the newest checkpoint. For a G with batch norm, the
+averaged running statistics are an approximation (SWA recomputes them on data); the paper's MLP G
+has none.
+
+The result is a generator-only checkpoint (:func:`gannet.checkpoint.generator_only`) whose G *is* the
+average, marked ``averaged`` and ``average_of`` (the steps), so that ``gannet sample``, ``eval`` and
+``figures`` read it like any exported G and every score's protocol says what was averaged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gannet.checkpoint import CheckpointError, generator_only, load_checkpoint
+
+
+def average_generator(paths: list[Path]) -> dict[str, Any]:
+    """A generator-only state whose G is the uniform average of the raw G weights in ``paths``."""
+    if not paths:
+        raise ValueError("average_generator: no checkpoints to average")
+    total: dict[str, torch.Tensor] = {}
+    steps = []
+    newest: dict[str, Any] = {}
+    for path in paths:
+        state = load_checkpoint(path)
+        if state.get("averaged"):
+            raise CheckpointError(f"{path}: already an average of G; average the run's own checkpoints")
+        weights = state["generator"]
+        if total and weights.keys() != total.keys():
+            raise CheckpointError(f"{path}: its G has other weights than {paths[0]}'s; are they from one run?")
+        for name, value in weights.items():
+            if value.is_floating_point():
+                total[name] = total.get(name, 0) + value.double()
+        steps.append(int(state["step"]))
+        if not newest or steps[-1] >= int(newest["step"]):
+            newest = state
+    averaged = {name: (total[name] / len(paths)).to(value.dtype) if name in total else value
+                for name, value in newest["generator"].items()}
+    out = generator_only({**newest, "generator": averaged, "generator_ema": None})
+    out["averaged"] = True
+    out["average_of"] = sorted(steps)
+    return out
+
+
+def checkpoints_in_window(run_snapshots: list[Path], first: int, last: int | None = None) -> list[Path]:
+    """The kept checkpoints ``step_N.pt`` with first <= N (<= last)."""
+    chosen = []
+    for path in run_snapshots:
+        step = int(path.stem.split("_")[1])
+        if step >= first and (last is None or step <= last):
+            chosen.append(path)
+    return chosen
