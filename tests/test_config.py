@@ -51,7 +51,7 @@ def test_parse_value_reads_exponent_floats():
         ("train.k=0", ["train.k", "greater than or equal to 1", "got 0"]),
         ("optim.lr=-0.1", ["optim.lr", "greater than 0", "-0.1"]),
         ("train.steps=abc", ["train.steps", "integer", "'abc'"]),
-        ("train.update=sometimes", ["train.update", "'alternating' or 'simultaneous'"]),
+        ("train.update=sometimes", ["train.update", "'alternating', 'simultaneous' or 'vae'"]),
         ("loss.name=wgan", ["loss.name", "'wasserstein'"]),
         ("noise.prior=cauchy", ["noise.prior", "'uniform' or 'normal'"]),
         ("discriminator.keep_input=1.5", ["discriminator.keep_input", "less than or equal to 1"]),
