@@ -1,4 +1,4 @@
-"""GAN against VAE on one dataset, every number measured under one protocol: docs/gan-vs-vae.md.
+"""GAN against VAE on one dataset, every number measured under one protocol.
 
     GANNET_DATA=../shared/data python benchmarks/gan_vs_vae.py --gan runs/mnist --vae runs/vae-mnist \\
         [--gan-generator average|raw] [--samples 10000] [--out runs/gan-vs-vae]

@@ -40,7 +40,8 @@ def main() -> None:
     samples, valid, centres = 10_000, 1_000, 10_000
     if args.smoke:
         args.variants = [v.partition(":")[0] + ":20" for v in args.variants]
-        extra = ("monitor.every=10", "train.log_every=10", "train.tensorboard=false")
+        extra = ("monitor.every=10", "train.log_every=10", "train.tensorboard=false", "train.checkpoint_every=10",
+                 "train.keep_checkpoints=true")
         samples, valid, centres = 500, 100, 500
     started = time.perf_counter()
     reproduce(parse_plan(args.variants, args.steps), Path(args.out), args.data_root, samples, valid, centres, extra)

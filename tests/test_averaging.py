@@ -54,6 +54,14 @@ def test_cli_average_writes_a_file_that_eval_reads(kept_run, tmp_path, capsys):
 
     record = json.loads((tmp_path / "eval_parzen_g.json").read_text())
     assert record["protocol"]["generator"].startswith("uniform average of G's weights over 2 kept checkpoints")
+    assert "best_valid" not in load_checkpoint(out)  # the raw run's monitor value does not describe the average
+    # exporting an average again keeps it, and what it is
+    assert main(["export", str(out), "--generator", "average", "--out", str(tmp_path / "again.pt")]) == 0
+    again = load_checkpoint(tmp_path / "again.pt")
+    assert again["average_of"] == [20, 30] and all(torch.equal(again["generator"][k], v)
+                                                   for k, v in load_checkpoint(out)["generator"].items())
     capsys.readouterr()
+    assert main(["eval", str(out), "--generator", "raw", "--samples", "50"]) == 2
+    assert "holds only an average of G's weights" in capsys.readouterr().err
     assert main(["average", str(kept_run.root), "--from", "40", "--out", str(out)]) == 2
     assert "no kept checkpoint between steps 40" in capsys.readouterr().err

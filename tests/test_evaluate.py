@@ -148,7 +148,7 @@ def test_generator_option_picks_g_or_its_average(tmp_path, fake_mnist, capsys, m
     assert from_file["mean"] == auto["mean"] and from_file["protocol"]["generator"].startswith("exponential moving")
     capsys.readouterr()
     assert main(["eval", str(tmp_path / "avg.pt"), "--generator", "raw", "--samples", "50"]) == 2
-    assert "holds only the moving average" in capsys.readouterr().err
+    assert "holds only an average of G's weights" in capsys.readouterr().err
 
     Trainer(load_config("mnist-2014", [*QUIET, f"data.root={fake_mnist}", "data.valid_size=100", "train.steps=2",
                                        "generator.hidden=[16]", "discriminator.hidden=[8]"]), tmp_path / "plain").run()

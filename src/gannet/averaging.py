@@ -4,7 +4,9 @@ Averaging the iterates of a game that circles its equilibrium (Polyak and Judits
 Yazici et al. 2019) gives a generator nearer the centre of the circling than any single iterate. The
 moving average of ``train.ema`` does this during training with a fixed horizon; this module does it
 afterwards, over any window of the checkpoints a run kept (``train.keep_checkpoints``), from G's
-own weights. Floating-point parameters and buffers are averaged in float64; integer buffers (batch
+own weights. Each kept checkpoint weighs the same, so a run whose checkpoint interval changed gives
+more weight per step to the stretch kept more densely. Floating-point parameters and buffers are
+averaged in float64; integer buffers (batch
 norm's ``num_batches_tracked``) are taken from the newest checkpoint. For a G with batch norm, the
 averaged running statistics are an approximation (SWA recomputes them on data); the paper's MLP G
 has none.
@@ -21,7 +23,7 @@ from typing import Any
 
 import torch
 
-from gannet.checkpoint import CheckpointError, generator_only, load_checkpoint
+from gannet.checkpoint import CheckpointError, as_average, load_checkpoint
 
 
 def average_generator(paths: list[Path]) -> dict[str, Any]:
@@ -46,10 +48,7 @@ def average_generator(paths: list[Path]) -> dict[str, Any]:
             newest = state
     averaged = {name: (total[name] / len(paths)).to(value.dtype) if name in total else value
                 for name, value in newest["generator"].items()}
-    out = generator_only({**newest, "generator": averaged, "generator_ema": None})
-    out["averaged"] = True
-    out["average_of"] = sorted(steps)
-    return out
+    return as_average(newest, averaged, steps)
 
 
 def checkpoints_in_window(run_snapshots: list[Path], first: int, last: int | None = None) -> list[Path]:

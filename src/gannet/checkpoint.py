@@ -67,10 +67,10 @@ def with_generator(state: dict[str, Any], which: str = "auto", where: str = "che
     the moving average, an error if there is none; ``raw``: G's own weights, the last iterate of the game."""
     if which not in GENERATORS:
         raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, got {which!r}")
-    if state.get("averaged"):  # gannet export --generator average: G's place holds the average
+    if state.get("averaged"):  # gannet average, or export --generator average: G's place holds an average
         if which == "raw":
-            raise CheckpointError(f"{where}: holds only the moving average of G (exported with --generator "
-                                  f"average); G's own weights are in the run's checkpoints")
+            raise CheckpointError(f"{where}: holds only an average of G's weights (written by gannet average or "
+                                  f"gannet export --generator average); G's own weights are in the run's checkpoints")
         return state
     if which == "raw":
         return {**state, "generator_ema": None}
@@ -81,7 +81,19 @@ def with_generator(state: dict[str, Any], which: str = "auto", where: str = "che
 
 
 GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "averaged",
-                  "best_valid")
+                  "average_of", "best_valid")
+
+
+def as_average(state: dict[str, Any], weights: dict[str, Any], average_of: list[int] | None = None) -> dict[str, Any]:
+    """A generator-only state whose G is an average of the run's G: ``weights`` in G's place, marked
+    ``averaged``, and ``average_of`` (the kept steps) for a uniform average over checkpoints. Readers
+    then use it like any G, and every score's protocol says what was averaged."""
+    out = generator_only({**state, "generator": weights, "generator_ema": None})
+    out.pop("best_valid", None)  # the monitor's value belonged to the raw run, not to this average
+    out["averaged"] = True
+    if average_of is not None:
+        out["average_of"] = sorted(average_of)
+    return out
 
 
 def generator_only(state: dict[str, Any]) -> dict[str, Any]:

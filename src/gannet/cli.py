@@ -68,7 +68,7 @@ commands:
                        keep only what sampling and evaluation need (G and its config)
   average RUN --from STEP [--to STEP] --out FILE.pt
                        G's weights averaged over the run's kept checkpoints, as a generator-only file
-  eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|codes|elbo|all
+  eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|codes|elbo|inception|all
                        the paper's Parzen protocol; sample quality, diversity and mode coverage
   classifier train|show mnist|fashion-mnist
                        the classifier behind the sample-quality metrics (trained once, cached)
@@ -248,14 +248,14 @@ def cmd_export(argv: list[str]) -> int:
     if out.suffix != ".pt":
         raise UsageError(f"--out {out}: the file name must end in .pt")
 
-    from gannet.checkpoint import generator_only, save_checkpoint
+    from gannet.checkpoint import as_average, generator_only, save_checkpoint
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
     state = _load_with_generator(path, args.generator)
-    if args.generator == "average":  # the average alone, in G's place: half the file, and every reader uses it
-        state = {**state, "generator": state["generator_ema"], "generator_ema": None, "averaged": True}
+    if args.generator == "average" and not state.get("averaged"):  # the average alone, in G's place: half the file
+        state = as_average(state, state["generator_ema"])
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(generator_only(state), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
@@ -416,7 +416,7 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
         if world.distributed:
             record["protocol"]["processes"] = world.size
         if world.is_main:
-            suffix = "" if args.generator == "auto" else f"_{args.generator}"
+            suffix = "" if args.generator == "auto" or metric in ("codes", "elbo") else f"_{args.generator}"
             out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}{suffix}")
             print(f"written to {out}", file=sys.stderr)
 
@@ -426,14 +426,15 @@ def _metrics_for(path: Path, inception: bool = False) -> list[str]:
     from gannet.data.toy import TOYS
     from gannet.features.classifier import DATASETS
 
-    config = load_checkpoint(path)["config"]
+    state = load_checkpoint(path)
+    config = state["config"]
     name = config["data"]["name"]
     metrics = ["parzen"]
     if name in DATASETS:
         metrics.append("classifier")
-        if config["noise"].get("categorical", 0) > 1:
+        if config["noise"].get("categorical", 0) > 1 and "discriminator" in state:  # Q lives in D
             metrics.append("codes")
-    if config["train"].get("update") == "vae":
+    if config["train"].get("update") == "vae" and state.get("encoder") is not None:
         metrics.append("elbo")
     if inception and name not in TOYS:
         metrics.append("inception")

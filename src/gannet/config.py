@@ -201,6 +201,9 @@ class Config(_Section):
         if vae and (self.noise.prior != "normal" or self.loss.reconstruction > 0 or self.loss.info > 0):
             raise ValueError("train.update: vae needs noise.prior: normal (its prior is N(0, I)) and no "
                              "loss.reconstruction or loss.info")
+        if vae and self.precision != "fp32":
+            raise ValueError("train.update: vae runs in precision: fp32 (bf16 would round the decoder's sigmoid "
+                             "means to 1 and saturate the Bernoulli loss)")
         has_codes = self.noise.categorical > 0 or self.noise.continuous > 0
         if has_codes != (self.loss.info > 0):
             raise ValueError("InfoGAN needs both latent codes (noise.categorical and/or noise.continuous) and "

@@ -138,6 +138,8 @@ def codes_eval(checkpoint: Path, split: str = "test", data_root: str | None = No
     from gannet.models import evaluating, networks_from_state
     from gannet.train.info import read_codes
 
+    if split != "test":
+        raise DataError(f"--split {split}: the codes metric scores the labelled test images only (--split test)")
     state, cfg = _state_and_config(checkpoint)
     if cfg.noise.categorical < 2:
         raise DataError(f"{checkpoint}: the run has no categorical code to score (noise.categorical is "
@@ -201,6 +203,7 @@ def elbo_eval(checkpoint: Path, importance_samples: int = 100, split: str = "tes
             "iwae": float(iwae.mean()), "iwae_se": float(iwae.std() / np.sqrt(n)),
             "protocol": {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
                          "scored": f"all {n} {split} images", "importance_samples": importance_samples,
+                         "generator": "raw G, the decoder the encoder was trained with",
                          "likelihood": "Bernoulli on the [0, 1] pixels (a cross-entropy: not a density of real-"
                                        "valued images, so not comparable with Parzen nats)",
                          "noise_seed": seed, "seconds": round(time.perf_counter() - started, 2)}}

@@ -30,6 +30,7 @@ def test_negative_elbo_is_bernoulli_cross_entropy_plus_the_closed_form_kl():
 @pytest.mark.parametrize("overrides, message", [
     (["discriminator.arch=maxout"], "go together"),
     (["noise.prior=uniform"], "noise.prior: normal"),
+    (["precision=bf16"], "precision: fp32"),
 ])
 def test_vae_configs_are_checked(overrides, message):
     with pytest.raises(ConfigError, match=message):
