@@ -1,6 +1,6 @@
 """GAN against VAE on one dataset, every number measured under one protocol.
 
-    GANNET_DATA=../shared/data python benchmarks/gan_vs_vae.py --gan runs/mnist --vae runs/vae-mnist \\
+    GANNET_DATA=../shared/data python benchmarks/gan_vs_vae.py --gan results/mnist-2014-g.pt --vae runs/vae-mnist \\
         [--gan-generator average|raw] [--samples 10000] [--out runs/gan-vs-vae]
 
 For each run (its selected checkpoint: best by validation, else last): the authors' Parzen protocol on
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gannet.checkpoint import GENERATORS
+
 
 def sharpness(images: np.ndarray) -> dict:
     """Mean binary entropy of a pixel (nats) and mean squared difference of horizontal and vertical neighbours."""
@@ -37,25 +39,27 @@ def score_run(folder: Path, generator: str, n_samples: int) -> dict:
     from gannet.train.run_dir import RunDir
     from gannet.train.trainer import generated_samples
 
-    run = RunDir(folder)
-    checkpoint = run.best if run.best.exists() else run.last
+    if folder.is_file():  # a checkpoint or generator-only file (gannet export, gannet average)
+        checkpoint, run = folder, None
+    else:
+        run = RunDir(folder)
+        checkpoint = run.best if run.best.exists() else run.last
     state = with_generator(load_checkpoint(checkpoint), generator, str(checkpoint))
     record = {"run": str(folder), "checkpoint": str(checkpoint), "step": int(state["step"]), "generator": generator,
               "parzen": parzen_eval(checkpoint, n_samples, generator=generator),
               "classifier": classifier_eval(checkpoint, n_samples, generator=generator),
               "sharpness": sharpness(generated_samples(state, n_samples, seed=0)),
-              "train_seconds": logged_training_seconds(folder)}
+              "train_seconds": logged_training_seconds(folder) if run else 0.0}
     if state["config"]["train"]["update"] == "vae":
         record["elbo"] = elbo_eval(checkpoint)
     return record
 
 
 def real_reference(folder: Path) -> dict:
-    from gannet.config import load_config
     from gannet.data import load_dataset
-    from gannet.train.run_dir import RunDir
+    from gannet.evaluate import _state_and_config
 
-    cfg = load_config(str(RunDir(folder).config))
+    _, cfg = _state_and_config(folder / "checkpoints" / "last.pt" if folder.is_dir() else folder)
     return {"sharpness": sharpness(load_dataset(cfg.data, cfg.seed).test)}
 
 
@@ -88,9 +92,10 @@ def markdown(gan: dict, vae: dict, real: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gan", required=True, help="a GAN run folder (e.g. the mnist-2014 recipe's)")
+    parser.add_argument("--gan", required=True, help="a GAN run folder (its best checkpoint, else its last) or a "
+                        "checkpoint file, e.g. results/mnist-2014-g.pt")
     parser.add_argument("--vae", required=True, help="a VAE run folder (the vae-mnist recipe's)")
-    parser.add_argument("--gan-generator", choices=["auto", "average", "raw"], default="auto")
+    parser.add_argument("--gan-generator", choices=list(GENERATORS), default="auto")
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--out", default="runs/gan-vs-vae")
     args = parser.parse_args()
