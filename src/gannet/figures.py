@@ -392,9 +392,17 @@ def plot_validation_curves(runs: dict[str, list[dict[str, Any]]], path: str | os
     if not plotted:
         plt.close(fig)
         raise ValueError("plot_validation_curves: no run has validation estimates")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("validation Parzen LL (nats, monitor)")
-    ax.set_title("validation monitor; dot = selected checkpoint")
+    _save_curves(fig, ax, "epoch", "validation Parzen LL (nats, monitor)",
+                 "validation monitor; dot = selected checkpoint", path)
+
+
+def _save_curves(fig: Any, ax: Any, xlabel: str, ylabel: str, title: str, path: str | os.PathLike) -> None:
+    """Label, grid and legend one panel of curves, and write the figure as a PNG (atomically)."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -422,11 +430,5 @@ def plot_selection_curves(curves: dict[str, list[dict[str, Any]]], path: str | o
         line = ax.errorbar(steps, values, yerr=errors, linewidth=1, marker=".", capsize=2, label=name)
         best = int(np.argmax(values))
         ax.plot(steps[best], values[best], "o", markersize=8, fillstyle="none", color=line[0].get_color())
-    ax.set_xlabel("generator step")
-    ax.set_ylabel("validation Parzen LL (nats, full protocol)")
-    ax.set_title("kept checkpoints on validation images; circle = selected")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    atomic_write(path, lambda f: fig.savefig(f, format="png"))
-    plt.close(fig)
+    _save_curves(fig, ax, "generator step", "validation Parzen LL (nats, full protocol)",
+                 "kept checkpoints on validation images; circle = selected", path)

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 from torch import nn
+
+
+def dense_stack(in_dim: int, hidden: list[int], activation, out_dim: int) -> nn.Sequential:
+    """in_dim -> [Linear -> activation()] per hidden size -> Linear to out_dim (the encoders' MLP)."""
+    sizes = [in_dim, *hidden]
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in pairwise(sizes):
+        layers += [nn.Linear(fan_in, fan_out), activation()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-1], out_dim))
 
 
 def maxout(x: torch.Tensor, pieces: int) -> torch.Tensor:

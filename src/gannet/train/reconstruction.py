@@ -15,6 +15,8 @@ import math
 import torch
 from torch import nn
 
+from gannet.models.layers import dense_stack
+
 Tensor = torch.Tensor
 
 
@@ -23,11 +25,7 @@ class Encoder(nn.Module):
 
     def __init__(self, data_shape: tuple[int, ...], hidden: list[int], code_dim: int):
         super().__init__()
-        sizes = [math.prod(data_shape), *hidden]
-        layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2)]
-        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], code_dim))
+        self.net = dense_stack(math.prod(data_shape), hidden, lambda: nn.LeakyReLU(0.2), code_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x.reshape(len(x), -1))

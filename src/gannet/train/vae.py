@@ -17,11 +17,12 @@ summed over an example's dimensions and averaged over the minibatch, in nats.
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gannet.models.layers import dense_stack
 
 Tensor = torch.Tensor
 
@@ -31,11 +32,7 @@ class GaussianEncoder(nn.Module):
 
     def __init__(self, data_shape: tuple[int, ...], hidden: list[int], latent: int):
         super().__init__()
-        sizes = [math.prod(data_shape), *hidden]
-        layers: list[nn.Module] = []
-        for fan_in, fan_out in pairwise(sizes):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], 2 * latent))
+        self.net = dense_stack(math.prod(data_shape), hidden, nn.ReLU, 2 * latent)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         mu, logvar = self.net(x.reshape(len(x), -1)).float().chunk(2, dim=1)
