@@ -228,7 +228,7 @@ def cmd_sample(argv: list[str]) -> int:
     if out.suffix == ".npy":
         atomic_write(out, lambda f: np.save(f, samples))
     elif state["data_kind"] == "image":
-        save_image_grid(samples, out)
+        save_image_grid(samples, out, signed=_signed_images(state))
     else:
         save_points_plot(samples, out, title=f"{args.n} samples, step {state['step']}")
     print(f"gannet: wrote {args.n} samples to {out} from {path} (step {state['step']})", file=sys.stderr)
@@ -306,6 +306,11 @@ def _load_with_generator(path: Path, which: str) -> dict:
     from gannet.checkpoint import load_checkpoint, with_generator
 
     return with_generator(load_checkpoint(path), which, str(path))
+
+
+def _signed_images(state: dict) -> bool:
+    """Whether a run's images are contrast-normalised (centred on 0) rather than in [0, 1]."""
+    return state["config"]["data"].get("gcn") is not None
 
 
 def _checkpoint_path(source: Path, which: str | None) -> Path:
@@ -494,7 +499,7 @@ def cmd_figures(argv: list[str]) -> int:
         if cfg.noise.categorical == 0 and cfg.noise.continuous == 0:
             raise UsageError(f"{run.root}: the run has no latent codes to traverse (see the infogan-mnist recipe)")
         try:
-            save_code_traversal(G, cfg.noise, args.code, out, seed=args.seed)
+            save_code_traversal(G, cfg.noise, args.code, out, seed=args.seed, signed=_signed_images(state))
         except ValueError as err:
             raise UsageError(f"{run.root}: {err}") from None
         print(f"gannet: wrote the traversal of code {args.code} to {out}", file=sys.stderr)
@@ -523,12 +528,17 @@ def cmd_figures(argv: list[str]) -> int:
 
             if args.data_root:
                 cfg.data.root = args.data_root
+            from gannet.images import for_display
+
             train = load_dataset(cfg.data, cfg.seed).train
-            figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out)
+            signed = _signed_images(state)
+            samples = generated_samples(state, 20, seed=args.seed)
+            figures.save_figure_2(for_display(samples, signed), for_display(train, signed), out)
         else:
             from gannet.noise import codes_of
 
-            figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed, **codes_of(cfg.noise))
+            figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed,
+                                  signed=_signed_images(state), **codes_of(cfg.noise))
     print(f"gannet: wrote Figure {args.figure} to {out}", file=sys.stderr)
     return 0
 

@@ -39,6 +39,8 @@ class DataConfig(_Section):
     valid_size: int | None = Field(None, ge=0, description="examples held out for validation (dataset default if unset)")
     image_size: int | None = Field(None, gt=0, description="image-folder: side of the square images (resize, crop)")
     grey: bool = Field(False, description="image-folder: read the images as grey, one channel")
+    gcn: float | None = Field(None, gt=0, description="global contrast normalisation of image data: subtract each "
+                              "image's mean, then scale it to this L2 norm (the paper's CIFAR-10: 55); null = off")
 
 
 class NoiseConfig(_Section):
@@ -56,26 +58,45 @@ class NoiseConfig(_Section):
 
 
 class GeneratorConfig(_Section):
-    arch: Literal["mlp", "dcgan"] = "mlp"
+    arch: Literal["mlp", "dcgan", "deconv"] = Field("mlp", description="mlp: the paper's MNIST/CIFAR-10 fully "
+        "connected G; dcgan: DCGAN; deconv: the paper's CIFAR-10 convolutional G (hidden layers, then a 5x5 "
+        "stride-3 transposed convolution from maps of 10x10)")
     hidden: list[int] = Field(default_factory=lambda: [1200, 1200])
+    activations: list[Literal["relu", "sigmoid"]] | None = Field(
+        None, description="mlp, deconv: one activation per hidden layer; null = ReLU everywhere (the paper's "
+        "CIFAR-10 G: [relu, sigmoid])")
     width: int = Field(64, gt=0, description="dcgan: channels of the last hidden feature map (ngf)")
+    dense: int | None = Field(None, gt=0, description="dcgan: a fully connected layer of this many units (batch "
+                              "norm, ReLU) before the first feature map (InfoGAN's MNIST G: 1024); null = none")
     output: Literal["sigmoid", "linear"] = "sigmoid"
     output_bias: Literal["marginals", "zero"] = "marginals"
     init_range: float | None = Field(0.05, gt=0, description="weights ~ U(-r, r), biases 0; null = PyTorch default")
+    output_init_range: float | None = Field(None, gt=0, description="mlp: the output layer's r when it differs "
+                                            "from init_range (the paper's CIFAR-10 G: 0.5); null = init_range")
 
     @model_validator(mode="after")
     def _check(self) -> GeneratorConfig:
         if any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
+        if self.activations is not None and len(self.activations) != len(self.hidden):
+            raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {self.activations}")
+        if self.arch == "deconv" and self.output != "linear":
+            raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
 
 
 class DiscriminatorConfig(_Section):
-    arch: Literal["maxout", "mlp", "dcgan", "none"] = Field("maxout", description="none: no D (train.update: vae)")
+    arch: Literal["maxout", "mlp", "dcgan", "maxout-conv", "none"] = Field(
+        "maxout", description="maxout: the paper's fully connected D; maxout-conv: the paper's CIFAR-10 "
+        "convolutional D (three maxout convolutional layers, then one maxout layer of hidden[0] units); "
+        "none: no D (train.update: vae)")
     width: int = Field(64, gt=0, description="dcgan: channels of the first feature map (ndf)")
     batch_norm: bool = Field(True, description="dcgan: batch norm after each convolution but the first")
+    dense: int | None = Field(None, gt=0, description="dcgan: a fully connected layer of this many units (batch "
+                              "norm, LeakyReLU) after the convolutions, read by InfoGAN's Q (InfoGAN's MNIST D: "
+                              "1024); null = none")
     hidden: list[int] = Field(default_factory=lambda: [240, 240])
     pieces: int = Field(5, gt=0, description="maxout pieces per unit")
     keep_input: float = Field(0.8, gt=0, le=1, description="dropout keep probability on D's input")
@@ -98,6 +119,9 @@ class LossConfig(_Section):
     clip: float | None = Field(None, gt=0, description="WGAN weight clipping: D's weights into [-c, c] after each step")
     reconstruction: float = Field(0.0, ge=0, description="weight lambda of E_x ||G(E(x)) - x||^2 in G's loss, with "
                                   "an encoder E trained along (mode-regularised GAN); 0 = off")
+    reconstruction_adversarial: float = Field(0.0, ge=0, description="weight lambda_2 of G's adversarial loss on "
+                                              "its reconstructions G(E(x)) (the mode-regularised GAN's second "
+                                              "term); needs loss.reconstruction > 0; 0 = off")
     encoder_hidden: list[int] = Field(default_factory=lambda: [256, 256], description="hidden sizes of the encoder E")
     info: float = Field(0.0, ge=0, description="InfoGAN weight lambda of the mutual-information bound on the "
                         "categorical code (noise.categorical); 0 = off")
@@ -115,6 +139,13 @@ class LossConfig(_Section):
                                  f"({data['name']!r}) disagree; give only loss.name")
             data["name"] = older
         return data
+
+    @model_validator(mode="after")
+    def _check(self) -> LossConfig:
+        if self.reconstruction_adversarial > 0 and self.reconstruction <= 0:
+            raise ValueError(f"reconstruction_adversarial={self.reconstruction_adversarial:g} judges G's "
+                             "reconstructions G(E(x)), which need the encoder of loss.reconstruction > 0")
+        return self
 
 
 class TrainConfig(_Section):
@@ -142,6 +173,8 @@ class TrainConfig(_Section):
 class OptimConfig(_Section):
     name: Literal["momentum", "adam"] = "momentum"
     lr: float = Field(0.1, gt=0)
+    lr_g: float | None = Field(None, gt=0, description="G's learning rate (and its encoder's); null = lr")
+    lr_d: float | None = Field(None, gt=0, description="D's learning rate (and Q's); null = lr. InfoGAN: G 1e-3, D 2e-4")
     lr_decay: float = Field(1.000004, ge=1, description="lr at step n is lr / lr_decay**(n-1)")
     min_lr: float = Field(1e-6, ge=0)
     momentum: float = Field(0.5, ge=0, lt=1, description="momentum in the first epoch")

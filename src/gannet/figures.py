@@ -231,11 +231,12 @@ def save_figure_3(
     rows: int = 2,
     steps: int = 10,
     seed: int = 0,
+    signed: bool = False,
     **codes: int,
 ) -> None:
     """Write the paper's Figure 3 as a PNG: one row of ``steps`` images per interpolation path."""
     save_image_grid(interpolation_grid(generator, prior, noise_dim, rows=rows, steps=steps, seed=seed, **codes),
-                    path, nrow=steps)
+                    path, nrow=steps, signed=signed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def code_traversal_latents(prior: str, noise_dim: int, categorical: int, continu
 
 
 def save_code_traversal(generator: nn.Module, noise, code: int, path: str | os.PathLike, rows: int = 10,
-                        steps: int = 10, seed: int = 0) -> None:
+                        steps: int = 10, seed: int = 0, signed: bool = False) -> None:
     """Write a code's traversal (:func:`code_traversal_latents`) as a PNG grid, one row per line."""
     from gannet.models import evaluating
 
@@ -279,7 +280,7 @@ def save_code_traversal(generator: nn.Module, noise, code: int, path: str | os.P
                                seed=seed)
     with torch.no_grad(), evaluating(generator):
         images = generator(z.to(next(generator.parameters()).device)).float().cpu().numpy()
-    save_image_grid(images, path, nrow=len(z) // rows)
+    save_image_grid(images, path, nrow=len(z) // rows, signed=signed)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,9 +11,20 @@ from PIL import Image
 from gannet.io import atomic_write
 
 
-def image_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: float = 0.0) -> np.ndarray:
-    """Tile images (N, C, H, W) or (N, H, W) with values in [0, 1] into one uint8 array (H', W') or (H', W', 3)."""
+def for_display(images: np.ndarray, signed: bool) -> np.ndarray:
+    """Images as values in [0, 1]: unchanged, or for ``signed`` data (contrast-normalised, centred on 0)
+    divided by their largest magnitude and mapped from [-1, 1], as the paper's CIFAR-10 figures do."""
     images = np.asarray(images, dtype=np.float32)
+    if not signed:
+        return images
+    return 0.5 + 0.5 * images / max(float(np.abs(images).max()), 1e-12)
+
+
+def image_grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, pad_value: float = 0.0,
+               signed: bool = False) -> np.ndarray:
+    """Tile images (N, C, H, W) or (N, H, W) with values in [0, 1] (or ``signed``, see :func:`for_display`)
+    into one uint8 array (H', W') or (H', W', 3)."""
+    images = for_display(images, signed)
     if images.ndim == 3:
         images = images[:, None]
     if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -38,9 +49,9 @@ def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> None
     atomic_write(path, lambda f: image.save(f, format="PNG"))
 
 
-def save_image_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = None) -> None:
+def save_image_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = None, signed: bool = False) -> None:
     h = np.asarray(images).shape[-1]
-    save_png(image_grid(images, nrow=nrow), path, scale=max(1, 56 // max(h, 1)))
+    save_png(image_grid(images, nrow=nrow, signed=signed), path, scale=max(1, 56 // max(h, 1)))
 
 
 def save_points_plot(

@@ -11,14 +11,25 @@ from gannet.data import DataError, load_dataset
 from gannet.data.cifar import TEST_FILE, TRAIN_FILES, read_batch
 
 
-def write_fake_cifar(root, n=20, seed=0):
-    """A cifar-10-batches-py folder with ``n`` images per batch, pickled like the real files."""
+def write_fake_cifar(root, n=20, seed=0, prototypes=0):
+    """A cifar-10-batches-py folder with ``n`` images per batch, pickled like the real files: uniform
+    noise, or with ``prototypes`` > 0 each image one of that many smooth colour patterns plus a little
+    noise (data with structure a model can learn)."""
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
+    grid = np.linspace(0, 2 * np.pi, 32)
+    patterns = [128 + 100 * np.sin(np.add.outer(grid * (1 + i % 3), grid * (i // 3)) + np.arange(3)[:, None, None])
+                for i in range(prototypes)]
     for name in (*TRAIN_FILES, TEST_FILE):
-        batch = {b"batch_label": name.encode(), b"labels": rng.integers(0, 10, n).tolist(),
-                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": [b"x.png"] * n}
+        labels = rng.integers(0, prototypes or 10, n)
+        if prototypes:
+            images = np.stack([patterns[k] for k in labels]) + rng.normal(0, 8, (n, 3, 32, 32))
+            data = np.clip(images, 0, 255).astype(np.uint8).reshape(n, 3072)
+        else:
+            data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+        batch = {b"batch_label": name.encode(), b"labels": labels.tolist(), b"data": data,
+                 b"filenames": [b"x.png"] * n}
         with open(folder / name, "wb") as f:
             pickle.dump(batch, f, protocol=2)
     return root

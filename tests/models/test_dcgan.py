@@ -40,3 +40,23 @@ def test_unsupported_shapes_and_options_are_refused():
         build_generator(cfg, (1, 8, 8), 0)
     with pytest.raises(ConfigError, match="output_bias"):
         load_config("digits", ["generator.arch=dcgan"])
+
+
+def test_a_dense_layer_gives_infogans_mnist_networks():
+    """generator.dense / discriminator.dense: Chen et al. 2016, Table 1 (FC 1024 in G and in D)."""
+    cfg = load_config("dcgan-mnist", ["generator.dense=32", "discriminator.dense=24", "generator.width=8",
+                                      "discriminator.width=8"])
+    G, D = build_generator(cfg, (28, 28), 0), build_discriminator(cfg, (28, 28), 1)
+    dense_g = G.net[0]
+    assert isinstance(dense_g, torch.nn.Conv2d) and (dense_g.in_channels, dense_g.out_channels) == (100, 32)
+    assert isinstance(G.net[1], torch.nn.BatchNorm2d) and G.net[3].in_channels == 32
+    x = G(torch.randn(5, 100))
+    assert x.shape == (5, 28, 28)
+    assert D.feature_dim == 24 and D.features(x).shape == (5, 24) and D(x).shape == (5,)
+    # the dense layer covers the whole last map (7x7), so it is fully connected; D's output reads only it
+    assert D.net[-4].kernel_size == (7, 7) and D.net[-1].in_channels == 24 and D.net[-1].kernel_size == (1, 1)
+    plain = build_discriminator(load_config("dcgan-mnist", ["discriminator.width=8"]), (28, 28), 1)
+    assert plain.feature_dim == 16 * 7 * 7
+    critic = build_discriminator(load_config("wgan-gp-mnist", ["discriminator.dense=24", "discriminator.width=8"]),
+                                 (28, 28), 1)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())

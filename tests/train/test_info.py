@@ -10,8 +10,7 @@ from gannet.config import ConfigError, load_config
 from gannet.models import build_discriminator, build_generator
 from gannet.noise import latent_size, sample_noise
 from gannet.train.info import (
-    CodeRecoveryForD,
-    CodeRecoveryForG,
+    CodeRecovery,
     code_loss,
     split_latent,
 )
@@ -66,7 +65,10 @@ def test_each_side_of_the_bound_trains_its_own_player():
     real = torch.rand(6, 28, 28)
     args = (cfg.noise.dim, cfg.noise.categorical, cfg.loss.info, cfg.loss.info_continuous)
 
-    CodeRecoveryForD(*args).penalty(gan, real, real).backward()
+    latent = gan.noise(6)
+    with torch.no_grad():
+        fake = G(latent)
+    CodeRecovery(*args).penalty(gan, real, fake, latent).backward()
     assert all(p.grad is None for p in G.parameters())  # G's sample carries no gradient on D's side
     assert all(p.grad is not None for p in D.code_head.parameters())
     assert D.net[0].weight.grad is not None  # Q shares D's body, which the bound trains too
@@ -74,7 +76,8 @@ def test_each_side_of_the_bound_trains_its_own_player():
     D.zero_grad(set_to_none=True)
 
     D.requires_grad_(False)  # as in the G step
-    loss = CodeRecoveryForG(*args).penalty(gan, real)
+    latent = gan.noise(6)
+    loss = CodeRecovery(*args).penalty(gan, real, G(latent), latent)
     loss.backward()
     assert all(p.grad is not None for p in G.parameters())
     assert math.isfinite(loss.item()) and loss.item() > 0

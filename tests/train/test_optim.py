@@ -4,7 +4,9 @@ import torch
 from gannet.config import OptimConfig, load_config
 from gannet.train.optim import (
     PylearnMomentum,
+    base_learning_rate,
     learning_rate,
+    make_optimizer,
     momentum,
     set_hyperparameters,
 )
@@ -55,3 +57,18 @@ def test_set_hyperparameters_writes_into_the_optimizer():
     opt = PylearnMomentum([p], lr=1.0, momentum=0.0)
     assert set_hyperparameters(opt, cfg, step=3, epoch=1) == (0.05, 0.5)
     assert opt.param_groups[0]["lr"] == 0.05 and opt.param_groups[0]["momentum"] == 0.5
+
+
+def test_each_player_may_have_its_own_learning_rate_on_the_same_schedule():
+    cfg = OptimConfig(name="adam", lr=0.1, lr_g=1e-3, lr_d=2e-4, lr_decay=2.0, min_lr=0.0)
+    assert (base_learning_rate(cfg, "g"), base_learning_rate(cfg, "d")) == (1e-3, 2e-4)
+    g, d = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt_g, opt_d = make_optimizer([g], cfg, "g"), make_optimizer([d], cfg, "d")
+    assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (1e-3, 2e-4)
+    set_hyperparameters(opt_g, cfg, step=2, epoch=1, player="g")
+    set_hyperparameters(opt_d, cfg, step=2, epoch=1, player="d")
+    assert (opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]) == (5e-4, 1e-4)
+    unset = OptimConfig(name="adam", lr=0.1, lr_d=2e-4)  # the one that is not set follows lr
+    assert (base_learning_rate(unset, "g"), base_learning_rate(unset, "d")) == (0.1, 2e-4)
+    with pytest.raises(ValueError, match="player"):
+        base_learning_rate(cfg, "q")

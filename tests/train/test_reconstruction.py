@@ -46,3 +46,41 @@ def test_a_run_with_the_encoder_resumes_exactly(tmp_path):
     a, b = (load_checkpoint(RunDir(tmp_path / n).last) for n in ("straight", "resumed"))
     for key in ("generator", "encoder"):
         assert all(torch.equal(a[key][k], b[key][k]) for k in a[key])
+
+
+def test_the_adversarial_part_is_gs_own_loss_on_its_reconstructions():
+    """loss.reconstruction_adversarial: lambda_2 * l_G(D(G(E(x)))), through D to G and E, not to D."""
+    from gannet.losses import LOSSES
+    from gannet.train.reconstruction import Reconstruction
+
+    torch.manual_seed(0)
+    G, E, D = nn.Linear(3, 4), nn.Linear(4, 3), nn.Sequential(nn.Linear(4, 1), nn.Flatten(0))
+    x = torch.randn(6, 4)
+
+    class _Gan:
+        g_train, discriminator = G, D
+
+    nonsaturating = LOSSES["nonsaturating"].generator
+    term = Reconstruction(E, 2.0, adversarial_weight=0.5, generator_loss=nonsaturating)
+    D.requires_grad_(False)  # as in the G step
+    loss = term.penalty(_Gan(), x)
+    direct = 2.0 * reconstruction_error(G, E, x) + 0.5 * torch.nn.functional.softplus(-D(G(E(x)))).mean()
+    assert loss.item() == pytest.approx(direct.item(), rel=1e-6)
+    loss.backward()
+    assert G.weight.grad is not None and E.weight.grad is not None and D[0].weight.grad is None
+    # the adversarial part alone moves the loss: without it the value is the reconstruction's
+    plain = Reconstruction(E, 2.0).penalty(_Gan(), x)
+    assert plain.item() == pytest.approx(2.0 * reconstruction_error(G, E, x).item(), rel=1e-6) and plain < loss
+    with pytest.raises(ValueError, match="generator loss"):
+        Reconstruction(E, 1.0, adversarial_weight=1.0)
+
+
+def test_the_adversarial_part_needs_the_encoder_and_trains(tmp_path):
+    from gannet.config import ConfigError
+
+    with pytest.raises(ConfigError, match="reconstruction_adversarial"):
+        load_config("toy-grid", ["loss.reconstruction_adversarial=1"])
+    trainer = Trainer(_cfg("loss.reconstruction_adversarial=1"), tmp_path / "run")
+    assert trainer.gan.generator_terms[0].adversarial_weight == 1.0
+    trainer.run()
+    assert "encoder" in load_checkpoint(RunDir(tmp_path / "run").last)

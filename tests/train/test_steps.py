@@ -139,3 +139,27 @@ def test_one_pass_over_real_and_fake_equals_the_plain_two_pass_bce_formulation()
     assert torch.allclose(fast_d, plain_d, atol=1e-6) and torch.allclose(fast_g, plain_g, atol=1e-6)
     for a, b in zip(fast_grads + fast_g_grads, plain_grads + plain_g_grads):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+class _Spy:
+    """A D regulariser or G term that records what the step hands it."""
+
+    def __init__(self):
+        self.seen = []
+
+    def penalty(self, gan, real, fake, latent):
+        with torch.no_grad():
+            self.seen.append((fake.requires_grad, torch.allclose(fake, gan.generator(latent))))
+        return real.new_zeros(())
+
+    def after_step(self, discriminator):
+        pass
+
+
+def test_terms_get_the_steps_own_fake_batch_and_the_latent_that_made_it():
+    for step in (alternating_step, simultaneous_step):
+        gan, batches = _gan()
+        gan.regularisers, gan.generator_terms = (d_spy := _Spy(),), (g_spy := _Spy(),)
+        step(gan, batches, 1, LOSSES["nonsaturating"])
+        # D's side: the batch is G(latent), detached; G's side: the batch carries G's graph
+        assert d_spy.seen == [(False, True)] and g_spy.seen == [(True, True)], step.__name__

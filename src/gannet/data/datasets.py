@@ -22,7 +22,8 @@ TOY_DEFAULT_SIZE, TOY_DEFAULT_VALID = 50_000, 10_000
 
 @dataclass
 class Dataset:
-    """Splits as float32 arrays (N, *shape); ``kind`` is 'image' (C, H, W in [0, 1]) or 'points' (d,)."""
+    """Splits as float32 arrays (N, *shape); ``kind`` is 'image' (C, H, W in [0, 1], or centred on 0 under
+    ``data.gcn``) or 'points' (d,)."""
 
     name: str
     train: np.ndarray
@@ -42,6 +43,20 @@ def default_root(name: str) -> Path:
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> Dataset:
+    """The splits ``cfg`` names, contrast-normalised when ``data.gcn`` is set (image data only)."""
+    data = _load_splits(cfg, seed)
+    if cfg.gcn is not None:
+        if data.kind != "image":
+            raise DataError(f"data.gcn={cfg.gcn:g}: contrast normalisation applies to images; "
+                            f"'{cfg.name}' holds points")
+        from gannet.data.contrast import global_contrast_normalize
+
+        data.train, data.valid, data.test = (None if split is None else global_contrast_normalize(split, cfg.gcn)
+                                             for split in (data.train, data.valid, data.test))
+    return data
+
+
+def _load_splits(cfg: DataConfig, seed: int) -> Dataset:
     name = cfg.name
     valid_size = cfg.valid_size if cfg.valid_size is not None else DEFAULT_VALID.get(name, TOY_DEFAULT_VALID)
     if name in ("mnist", "fashion-mnist"):

@@ -12,6 +12,7 @@ from gannet.config import Config
 from gannet.models.code_head import attach_code_head
 from gannet.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan_
 from gannet.models.layers import init_uniform_
+from gannet.models.maxout_conv import DeconvGenerator, MaxoutConvDiscriminator
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
 from gannet.noise import latent_size
 from gannet.seeding import derive_seed
@@ -20,13 +21,18 @@ from gannet.seeding import derive_seed
 def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
     g = cfg.generator
     if g.arch == "dcgan":
-        net = DCGANGenerator(latent_size(cfg.noise), data_shape, g.width, g.output)
+        net = DCGANGenerator(latent_size(cfg.noise), data_shape, g.width, g.output, g.dense)
         return init_dcgan_(net, torch.Generator().manual_seed(seed))
     with torch.random.fork_rng(devices=[]):  # PyTorch's default init, when init_range is null
         torch.manual_seed(seed)
-        net = MLPGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.output)
+        if g.arch == "deconv":
+            net = DeconvGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.activations)
+        else:
+            net = MLPGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.output, g.activations)
     if g.init_range is not None:
         init_uniform_(net, g.init_range, torch.Generator().manual_seed(seed))
+        if g.output_init_range is not None and g.arch == "mlp":
+            init_uniform_(net.out, g.output_init_range, torch.Generator().manual_seed(derive_seed(seed, "output")))
     return net
 
 
@@ -53,12 +59,16 @@ def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Mo
     if d.arch == "none":
         return NoDiscriminator()
     if d.arch == "dcgan":
-        net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm), torch.Generator().manual_seed(seed))
+        net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm, d.dense), torch.Generator().manual_seed(seed))
         return spectral_normalise_(net, seed) if d.spectral_norm else net
     activation = "maxout" if d.arch == "maxout" else "leaky_relu"
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input, d.keep_hidden)
+        if d.arch == "maxout-conv":
+            net = MaxoutConvDiscriminator(data_shape, d.hidden, d.pieces, d.keep_input, d.keep_hidden)
+        else:
+            net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input,
+                                   d.keep_hidden)
     if d.init_range is not None:
         init_uniform_(net, d.init_range, torch.Generator().manual_seed(seed))
     if d.spectral_norm:
@@ -110,5 +120,6 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "DeconvGenerator", "MLPDiscriminator", "MLPGenerator",
+           "MaxoutConvDiscriminator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
            "networks_from_state"]

@@ -10,6 +10,11 @@ the channels (no batch norm on the first layer, as in the paper), then one convo
 map to one output. ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
 (Gulrajani et al. 2017): the penalty is per sample, batch statistics couple the samples.
 
+``dense`` adds a fully connected layer of that many units, with batch norm: in G between the latent
+and the first feature map (ReLU), in D after the last convolution (LeakyReLU), as in InfoGAN's MNIST
+networks (Chen et al. 2016, Table 1: 1024 units each). It is written as a 1x1 (G) or full-map (D)
+convolution, which is the same map.
+
 Weights are initialised from N(0, 0.02), batch-norm scales from N(1, 0.02), biases 0 (the paper's).
 Data shape (H, W) is grey, (C, H, W) has C channels.
 """
@@ -54,13 +59,18 @@ def init_dcgan_(net: nn.Module, generator: torch.Generator) -> nn.Module:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, noise_dim: int, data_shape: tuple[int, ...], width: int = 64, output: str = "sigmoid"):
+    def __init__(self, noise_dim: int, data_shape: tuple[int, ...], width: int = 64, output: str = "sigmoid",
+                 dense: int | None = None):
         super().__init__()
         self.data_shape = tuple(data_shape)
         channels, side, stages = _geometry(self.data_shape)
         first = width * 2 ** (stages - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(noise_dim, first, SIZES[side], 1, 0, bias=False),
-                                   nn.BatchNorm2d(first), nn.ReLU(True)]
+        layers: list[nn.Module] = []
+        if dense:  # InfoGAN's MNIST G: a fully connected layer before the first feature map
+            layers += [nn.Conv2d(noise_dim, dense, 1, bias=False), nn.BatchNorm2d(dense), nn.ReLU(True)]
+            noise_dim = dense
+        layers += [nn.ConvTranspose2d(noise_dim, first, SIZES[side], 1, 0, bias=False),
+                   nn.BatchNorm2d(first), nn.ReLU(True)]
         c = first
         for _ in range(stages - 1):
             layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
@@ -77,7 +87,8 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True):
+    def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True,
+                 dense: int | None = None):
         super().__init__()
         channels, side, stages = _geometry(tuple(data_shape))
         self.batch_statistics = batch_norm  # the training steps then pass real and fake as two batches
@@ -89,10 +100,16 @@ class DCGANDiscriminator(nn.Module):
                 layers.append(nn.BatchNorm2d(2 * c))
             layers.append(nn.LeakyReLU(0.2, True))
             c *= 2
-        layers.append(nn.Conv2d(c, 1, SIZES[side], 1, 0))
+        self.feature_dim = c * SIZES[side] ** 2  # the last feature map, flattened (InfoGAN's Q reads it)
+        if dense:  # InfoGAN's MNIST D: a fully connected layer over the last map, which Q then reads
+            layers += [nn.Conv2d(c, dense, SIZES[side], 1, 0, bias=not batch_norm)]
+            layers += [nn.BatchNorm2d(dense)] if batch_norm else []
+            layers += [nn.LeakyReLU(0.2, True), nn.Conv2d(dense, 1, 1)]
+            self.feature_dim = dense
+        else:
+            layers.append(nn.Conv2d(c, 1, SIZES[side], 1, 0))
         self.net = nn.Sequential(*layers)
         self.channels = channels
-        self.feature_dim = c * SIZES[side] ** 2  # the last feature map, flattened (InfoGAN's Q reads it)
         self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
 
     def _feature_map(self, x: torch.Tensor) -> torch.Tensor:

@@ -54,9 +54,9 @@ def dropout(x: torch.Tensor, keep: float, generator: torch.Generator | None) -> 
 
 @torch.no_grad()
 def init_uniform_(module: nn.Module, init_range: float, generator: torch.Generator) -> None:
-    """pylearn2's ``irange`` initialisation: every Linear weight ~ U(-r, r), every bias 0."""
+    """pylearn2's ``irange`` initialisation: every Linear and convolution weight ~ U(-r, r), every bias 0."""
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             layer.weight.uniform_(-init_range, init_range, generator=generator)
             if layer.bias is not None:
                 layer.bias.zero_()

@@ -1,7 +1,7 @@
 """The fully connected networks of Goodfellow et al. (2014), paper-spec section 1.
 
-Generator: z -> [Linear -> ReLU] x len(hidden) -> Linear -> sigmoid (or identity), reshaped to the
-data shape. Discriminator: dropout on the input of every layer, maxout (or ReLU-family) hidden layers,
+Generator: z -> [Linear -> ReLU (or sigmoid, per layer)] x len(hidden) -> Linear -> sigmoid (or
+identity), reshaped to the data shape. Discriminator: dropout on the input of every layer, maxout (or ReLU-family) hidden layers,
 one output logit a with D(x) = sigmoid(a); callers work with logits (see :mod:`gannet.losses`).
 """
 
@@ -14,17 +14,25 @@ from torch import nn
 
 from gannet.models.layers import dropout, maxout
 
+HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+
+
+def generator_body(noise_dim: int, hidden: list[int], activations: list[str] | None = None) -> nn.Sequential:
+    """z -> [Linear -> activation] per hidden size; ``activations`` names each (default: all ReLU)."""
+    sizes = [noise_dim, *hidden]
+    layers: list[nn.Module] = []
+    for fan_in, fan_out, name in zip(sizes[:-1], sizes[1:], activations or ["relu"] * len(hidden)):
+        layers += [nn.Linear(fan_in, fan_out), HIDDEN_ACTIVATIONS[name]()]
+    return nn.Sequential(*layers)
+
 
 class MLPGenerator(nn.Module):
-    def __init__(self, noise_dim: int, hidden: list[int], data_shape: tuple[int, ...], output: str = "sigmoid"):
+    def __init__(self, noise_dim: int, hidden: list[int], data_shape: tuple[int, ...], output: str = "sigmoid",
+                 activations: list[str] | None = None):
         super().__init__()
         self.data_shape = tuple(data_shape)
-        sizes = [noise_dim, *hidden]
-        layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        self.hidden = nn.Sequential(*layers)
-        self.out = nn.Linear(sizes[-1], math.prod(self.data_shape))
+        self.hidden = generator_body(noise_dim, hidden, activations)
+        self.out = nn.Linear(hidden[-1] if hidden else noise_dim, math.prod(self.data_shape))
         self.output = output
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

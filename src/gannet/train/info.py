@@ -13,10 +13,10 @@ log-likelihood of a unit-variance Gaussian centred on Q's output (1/2 ||c - mu(x
 dropped). The two parts are weighted by ``loss.info`` (lambda, 1 in the paper for a categorical code)
 and ``loss.info_continuous`` (the paper uses a smaller lambda for continuous codes).
 
-The term enters both players' losses, on fresh latent draws from the run's noise stream:
-:class:`CodeRecoveryForD` is a D regulariser (its gradient reaches Q and D's shared body; G's sample
-carries no gradient), :class:`CodeRecoveryForG` a generator term (through D and Q, which the G step
-does not update). Neither needs a branch in the training steps.
+The term (:class:`CodeRecovery`) enters both players' losses, on each step's own fake batch and the
+latent that made it: as a D regulariser (its gradient reaches Q and D's shared body; G's sample carries
+no gradient) and as a generator term (through D and Q, which the G step does not update). It needs no
+branch in the training steps.
 """
 
 from __future__ import annotations
@@ -53,38 +53,27 @@ def code_loss(logits: Tensor, means: Tensor, index: Tensor, continuous: Tensor, 
     return loss
 
 
-class _CodeRecovery:
+class CodeRecovery(DiscriminatorRegulariser):
+    """-L_I on the step's own fake batch, for either player.
+
+    As a D regulariser the batch comes detached from G: the gradient trains Q and D's shared body to
+    read the codes of G's samples. As a G term it carries G's graph: G makes its codes readable,
+    through D and Q, which the G step does not update."""
+
     def __init__(self, noise_dim: int, categorical: int, weight: float, weight_continuous: float):
         self.noise_dim, self.categorical = noise_dim, categorical
         self.weight, self.weight_continuous = weight, weight_continuous
 
-    def _loss(self, gan, n: int, through_generator: bool) -> Tensor:
-        latent = gan.noise(n)  # the run's noise stream: resumable
-        with torch.set_grad_enabled(through_generator), gan.autocast():
-            fake = (gan.g_train if through_generator else gan.generator)(latent)
+    def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
         with gan.autocast():
             logits, means = read_codes(gan.discriminator, fake)
         index, continuous = split_latent(latent, self.noise_dim, self.categorical)
-        return code_loss(logits, means, index, continuous, self.weight, self.weight_continuous)
-
-
-class CodeRecoveryForD(_CodeRecovery, DiscriminatorRegulariser):
-    """-L_I on D's side: trains Q and D's shared body to read the codes of G's samples."""
-
-    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
-        return self._loss(gan, len(real), through_generator=False)
-
-
-class CodeRecoveryForG(_CodeRecovery):
-    """-L_I on G's side: G makes its codes readable."""
-
-    def penalty(self, gan, real: Tensor) -> Tensor:
-        return self._loss(gan, len(real), through_generator=True)
+        return code_loss(logits.float(), means.float(), index, continuous, self.weight, self.weight_continuous)
 
 
 def terms_from_config(cfg) -> tuple[tuple, tuple]:
     """(D's terms, G's terms) for ``loss.info``; two empty tuples when InfoGAN is off."""
     if cfg.loss.info <= 0:
         return (), ()
-    args = (cfg.noise.dim, cfg.noise.categorical, cfg.loss.info, cfg.loss.info_continuous)
-    return (CodeRecoveryForD(*args),), (CodeRecoveryForG(*args),)
+    term = CodeRecovery(cfg.noise.dim, cfg.noise.categorical, cfg.loss.info, cfg.loss.info_continuous)
+    return (term,), (term,)

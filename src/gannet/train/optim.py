@@ -38,15 +38,28 @@ class PylearnMomentum(torch.optim.Optimizer):
             torch._foreach_add_(params, incs)
 
 
-def make_optimizer(params, cfg: OptimConfig) -> torch.optim.Optimizer:
+PLAYERS = ("g", "d")
+
+
+def base_learning_rate(cfg: OptimConfig, player: str) -> float:
+    """A player's starting learning rate: ``lr_g`` or ``lr_d`` where set, else ``lr`` (both players)."""
+    if player not in PLAYERS:
+        raise ValueError(f"player must be one of {PLAYERS}, got {player!r}")
+    own = cfg.lr_g if player == "g" else cfg.lr_d
+    return cfg.lr if own is None else own
+
+
+def make_optimizer(params, cfg: OptimConfig, player: str = "g") -> torch.optim.Optimizer:
+    lr = base_learning_rate(cfg, player)
     if cfg.name == "momentum":
-        return PylearnMomentum(params, lr=cfg.lr, momentum=cfg.momentum)
-    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+        return PylearnMomentum(params, lr=lr, momentum=cfg.momentum)
+    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
 
 
-def learning_rate(cfg: OptimConfig, step: int) -> float:
-    """pylearn2 ``ExponentialDecay``: step n (1-based) uses lr0 / decay**(n-1), floored at min_lr."""
-    return max(cfg.lr * cfg.lr_decay ** -(step - 1), cfg.min_lr)
+def learning_rate(cfg: OptimConfig, step: int, player: str = "g") -> float:
+    """pylearn2 ``ExponentialDecay``: step n (1-based) uses lr0 / decay**(n-1), floored at min_lr, where
+    lr0 is the player's own starting rate (:func:`base_learning_rate`)."""
+    return max(base_learning_rate(cfg, player) * cfg.lr_decay ** -(step - 1), cfg.min_lr)
 
 
 def momentum(cfg: OptimConfig, epoch: int) -> float:
@@ -57,9 +70,11 @@ def momentum(cfg: OptimConfig, epoch: int) -> float:
     return cfg.momentum + (cfg.final_momentum - cfg.momentum) * alpha
 
 
-def set_hyperparameters(optimizer: torch.optim.Optimizer, cfg: OptimConfig, step: int, epoch: int) -> tuple[float, float]:
-    """Set this step's learning rate (and momentum, for the momentum rule); return (lr, momentum)."""
-    lr = learning_rate(cfg, step)
+def set_hyperparameters(optimizer: torch.optim.Optimizer, cfg: OptimConfig, step: int, epoch: int,
+                        player: str = "g") -> tuple[float, float]:
+    """Set this step's learning rate (and momentum, for the momentum rule) for ``player``'s optimiser;
+    return (lr, momentum)."""
+    lr = learning_rate(cfg, step, player)
     mu = momentum(cfg, epoch) if cfg.name == "momentum" else cfg.beta1
     for group in optimizer.param_groups:
         group["lr"] = lr

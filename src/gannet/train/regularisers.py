@@ -47,7 +47,8 @@ def r1_penalty(discriminator: nn.Module, real: Tensor) -> Tensor:
 class DiscriminatorRegulariser:
     """A penalty added to D's loss before its step (none by default), and an action on D after it."""
 
-    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+    def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
+        """The term added to D's loss; ``fake`` = G(``latent``), detached from G."""
         return real.new_zeros(())
 
     def after_step(self, discriminator: nn.Module) -> None:
@@ -58,7 +59,7 @@ class GradientPenalty(DiscriminatorRegulariser):
     def __init__(self, weight: float):
         self.weight = weight
 
-    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+    def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
         eps = gan.uniform(len(real))  # from the run's noise stream: resumable, the same on any world size
         return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
 
@@ -67,7 +68,7 @@ class R1Penalty(DiscriminatorRegulariser):
     def __init__(self, gamma: float):
         self.gamma = gamma
 
-    def penalty(self, gan, real: Tensor, fake: Tensor) -> Tensor:
+    def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
         return 0.5 * self.gamma * r1_penalty(gan.discriminator, real)
 
 

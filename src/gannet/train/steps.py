@@ -11,7 +11,9 @@ batch normalisation (DCGAN) sees them as two batches, as in the DCGAN reference 
 
 The loss is a :class:`gannet.losses.GANLoss` (pure functions of D's outputs); the regularisers
 (:mod:`gannet.train.regularisers`) add their penalties to D's loss before its one optimiser step and
-may act on D after it (weight clipping). Neither needs a branch here.
+may act on D after it (weight clipping); the generator terms add theirs to G's loss. Each is handed
+the step's real minibatch, its fake one and the latent that made it (InfoGAN reads its codes back from
+that very batch). Neither needs a branch here.
 
 On several processes the passes whose gradients update a network go through its
 DistributedDataParallel wrapper (``gan.g_train``, ``gan.d_train``), which averages those gradients
@@ -93,18 +95,19 @@ def _bare(module: nn.Module) -> nn.Module:
     return getattr(module, "module", module)  # a DDP wrapper's module
 
 
-def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor, real_out: Tensor,
-                             fake_out: Tensor) -> Tensor:
+def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor, latent: Tensor,
+                             real_out: Tensor, fake_out: Tensor) -> Tensor:
     d_loss = loss.discriminator(real_out, fake_out)
     for regulariser in gan.regularisers:
-        d_loss = d_loss + regulariser.penalty(gan, real, fake.detach())
+        d_loss = d_loss + regulariser.penalty(gan, real, fake.detach(), latent)
     return d_loss
 
 
-def _generator_objective(gan: GAN, loss: GANLoss, fake_out: Tensor, real: Tensor) -> Tensor:
+def _generator_objective(gan: GAN, loss: GANLoss, fake_out: Tensor, real: Tensor, fake: Tensor,
+                         latent: Tensor) -> Tensor:
     g_loss = loss.generator(fake_out)
     for term in gan.generator_terms:
-        g_loss = g_loss + term.penalty(gan, real)
+        g_loss = g_loss + term.penalty(gan, real, fake, latent)
     return g_loss
 
 
@@ -129,21 +132,23 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
     """Algorithm 1 of the paper, one outer iteration."""
     G, D = gan.generator, gan.discriminator
     for _ in range(k):
-        real = batches.next()
+        real, latent = batches.next(), gan.noise(batches.batch_size)
         with torch.no_grad(), gan.autocast():
-            fake = G(gan.noise(len(real)))
+            fake = G(latent)
         with gan.autocast():
             real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
-        d_loss = _discriminator_objective(gan, loss, real, fake, real_logits, fake_logits)
+        d_loss = _discriminator_objective(gan, loss, real, fake, latent, real_logits, fake_logits)
         gan.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         gan.opt_d.step()
         _after_discriminator_step(gan)
 
     D.requires_grad_(False)  # the G step needs gradients through D, not for D's weights
+    latent = gan.noise(batches.batch_size)
     with gan.autocast():
-        fake_logits_g = D(gan.g_train(gan.noise(batches.batch_size))).float()
-    g_loss = _generator_objective(gan, loss, fake_logits_g, real)  # real: the last D step's minibatch
+        fake = gan.g_train(latent)
+        fake_logits_g = D(fake).float()
+    g_loss = _generator_objective(gan, loss, fake_logits_g, real, fake, latent)  # real: the last D step's
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     gan.opt_g.step()
@@ -153,12 +158,12 @@ def alternating_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
 
 def simultaneous_step(gan: GAN, batches: ShuffledBatches, k: int, loss: GANLoss):
     """The authors' code: both gradients from one minibatch and one z, applied together (k = 1)."""
-    real = batches.next()
+    real, latent = batches.next(), gan.noise(batches.batch_size)
     with gan.autocast():
-        fake = gan.g_train(gan.noise(len(real)))
+        fake = gan.g_train(latent)
         real_logits, fake_logits = _discriminate(gan.d_train, real, fake)
-    d_loss = _discriminator_objective(gan, loss, real, fake, real_logits, fake_logits)
-    g_loss = _generator_objective(gan, loss, fake_logits, real)  # the same dropped-out fake logits as D's loss
+    d_loss = _discriminator_objective(gan, loss, real, fake, latent, real_logits, fake_logits)
+    g_loss = _generator_objective(gan, loss, fake_logits, real, fake, latent)  # the same fake logits as D's loss
 
     gan.opt_d.zero_grad(set_to_none=True)
     gan.opt_g.zero_grad(set_to_none=True)

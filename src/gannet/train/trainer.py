@@ -128,7 +128,7 @@ class Trainer:
             generator=G,
             discriminator=D,
             opt_g=make_optimizer([p for net in trained_with_g for p in net.parameters()], cfg.optim),
-            opt_d=make_optimizer(D.parameters(), cfg.optim),
+            opt_d=make_optimizer(D.parameters(), cfg.optim, "d"),
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
             codes=codes_of(cfg.noise),
@@ -202,8 +202,8 @@ class Trainer:
                 step = self.step + 1
                 self.batches.next_epoch_if_done()
                 epoch = self.batches.epoch
-                lr, mu = set_hyperparameters(self.gan.opt_d, cfg.optim, step, epoch)
-                set_hyperparameters(self.gan.opt_g, cfg.optim, step, epoch)
+                lr, mu = set_hyperparameters(self.gan.opt_d, cfg.optim, step, epoch, "d")
+                lr_g, _ = set_hyperparameters(self.gan.opt_g, cfg.optim, step, epoch, "g")
                 stats = self.step_fn(self.gan, self.batches, cfg.train.k, self.loss)
                 if self.ema is not None:
                     self.ema.update(self.gan.generator)
@@ -220,7 +220,7 @@ class Trainer:
                 if logging:
                     elapsed = time.perf_counter() - clock - busy
                     means = distributed.mean_over_ranks(self.tracker.pop_means())
-                    last_record = {"step": step, "epoch": epoch, **means, "lr": lr,
+                    last_record = {"step": step, "epoch": epoch, **means, "lr": lr, "lr_g": lr_g,
                                    "momentum": mu, "images_per_s": examples / max(elapsed, 1e-9)}
                     if main:
                         log.write(last_record)
@@ -280,7 +280,9 @@ class Trainer:
             what = f"another process's loss or weights became NaN or infinite by step {self.step}"
         last = self.run_dir.last
         kept = f"the last good checkpoint, {last}, is kept" if last.exists() else "no checkpoint had been written yet"
-        causes = [f"a learning rate too high for this model (optim.lr={self.cfg.optim.lr:g}; try a smaller one)"]
+        rates = ", ".join(f"optim.{key}={value:g}" for key in ("lr", "lr_g", "lr_d")
+                          if (value := getattr(self.cfg.optim, key)) is not None)
+        causes = [f"a learning rate too high for this model ({rates}; try a smaller one)"]
         if self.cfg.loss.name == "minimax":
             causes.append("the saturating minimax generator loss (try loss.name=nonsaturating)")
         causes.append("an unlucky start (try another seed)")
@@ -308,8 +310,9 @@ class Trainer:
         samples = self._with_sampler(lambda G: G(self.fixed_noise)).float().cpu().numpy()
         path = self.run_dir.sample_path(step)
         if self.data.kind == "image":
-            save_image_grid(samples, path, nrow=10)
-            log.add_image("samples", image_grid(samples, nrow=10), step)
+            signed = self.cfg.data.gcn is not None  # contrast-normalised data is centred on 0
+            save_image_grid(samples, path, nrow=10, signed=signed)
+            log.add_image("samples", image_grid(samples, nrow=10, signed=signed), step)
         else:
             save_points_plot(samples, path, reference=self.data.train[:2000], title=f"step {step}")
 
@@ -425,7 +428,8 @@ def _encoder_terms(cfg: Config, encoder: nn.Module | None, encoder_train: nn.Mod
     if cfg.train.update == "vae":
         return (NegativeELBO(encoder, encoder_train),)
     if cfg.loss.reconstruction > 0:
-        return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train),)
+        return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train, cfg.loss.reconstruction_adversarial,
+                               LOSSES[cfg.loss.name].generator),)
     return ()
 
 

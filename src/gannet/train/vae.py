@@ -75,7 +75,7 @@ class NegativeELBO:
         self.encoder_train = encoder_train or encoder
         self.stats: dict[str, Tensor] = {}
 
-    def penalty(self, gan, real: Tensor) -> Tensor:
+    def penalty(self, gan, real: Tensor, fake: Tensor | None = None, latent: Tensor | None = None) -> Tensor:
         eps = gan.noise(len(real))  # the run's N(0, I) noise stream: resumable
         loss, reconstruction, kl = negative_elbo(gan.g_train, self.encoder_train, real, eps)
         self.stats = {"reconstruction": reconstruction.detach(), "kl": kl.detach()}

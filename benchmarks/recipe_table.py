@@ -1,0 +1,140 @@
+"""Every image recipe on MNIST and Fashion-MNIST, trained at its own length and scored under one protocol.
+
+    GANNET_DATA=../shared/data python benchmarks/recipe_table.py --out runs/recipes [--only dcgan ...] \\
+        [--samples 10000] [--smoke]
+
+For each (model, dataset) of the plan: train ``gannet train RECIPE data.name=DATASET`` into
+``OUT/MODEL-DATASET`` unless a finished run is already there (a run of the same plan from an earlier
+call; link one in to reuse it), then score its last checkpoint (no selection on validation, so every
+row is scored the same way):
+
+- the authors' Parzen protocol on the test set (sigma chosen on validation images);
+- the classifier metrics of ``gannet eval --metric classifier`` (Frechet distance, precision, recall,
+  coverage, classes covered);
+- InfoGAN runs: the categorical code as a classifier of the test images, after matching;
+- VAE runs: the ELBO and the importance-weighted bound;
+- the time the training steps took here, from the run's own log (steps only, without monitoring and
+  checkpoints), and the images per second.
+
+``--smoke`` trains every row for a few steps at small width into OUT: a check that the plan runs, not a
+measurement. Writes ``OUT/recipe_table.md`` and ``OUT/recipe_table.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+DATASETS = ("mnist", "fashion-mnist")
+# model -> (recipe, overrides); every recipe trains at its own length (train.steps in the recipe)
+PLAN = {
+    "mnist-2014": ("mnist-2014", ["train.steps=30000"]),
+    "dcgan": ("dcgan-mnist", []),
+    "wgan-gp": ("wgan-gp-mnist", []),
+    "infogan": ("infogan-mnist", []),
+    "vae": ("vae-mnist", []),
+}
+SMOKE = ["train.steps=20", "generator.width=8", "discriminator.width=8", "generator.hidden=[32,32]",
+         "discriminator.hidden=[16,16]", "monitor.enabled=false", "train.checkpoint_every=20",
+         "train.sample_every=20", "train.log_every=10", "train.tensorboard=false"]
+
+
+def finished(folder: Path) -> bool:
+    from gannet.checkpoint import load_checkpoint
+    from gannet.config import load_config
+    from gannet.train.run_dir import RunDir
+
+    run = RunDir(folder)
+    if not run.last.exists():
+        return False
+    return load_checkpoint(run.last)["step"] >= load_config(str(run.config)).train.steps
+
+
+def train(recipe: str, overrides: list[str], folder: Path) -> None:
+    from gannet.config import load_config
+    from gannet.train.trainer import Trainer
+
+    cfg = load_config(recipe, [*overrides, "train.progress=false"])
+    resume = (folder / "checkpoints" / "last.pt").exists()
+    Trainer(cfg, folder, resume=resume).run()
+
+
+def score(folder: Path, n_samples: int) -> dict:
+    from gannet.checkpoint import load_checkpoint
+    from gannet.evaluate import classifier_eval, codes_eval, elbo_eval, parzen_eval
+    from gannet.experiments.table1 import logged_training_seconds
+    from gannet.train.run_dir import RunDir
+
+    last = RunDir(folder).last
+    state = load_checkpoint(last)
+    cfg = state["config"]
+    record = {"run": str(folder), "step": int(state["step"]), "train_seconds": logged_training_seconds(folder),
+              "parzen": parzen_eval(last, n_samples), "classifier": classifier_eval(last, n_samples)}
+    record["images"] = record["step"] * cfg["train"]["batch_size"] * cfg["train"]["k"]
+    if cfg["loss"]["info"] > 0:
+        record["codes"] = codes_eval(last)
+    if cfg["train"]["update"] == "vae":
+        record["elbo"] = elbo_eval(last)
+    return record
+
+
+def markdown(results: dict) -> str:
+    header = ("| model | data | steps | Parzen LL (nats) | FD | precision | recall | coverage | classes | "
+              "time of the steps | images/s |")
+    lines = [header, "|---|---|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for key, r in results.items():
+        model, dataset = key.split("@")
+        p, c = r["parzen"], r["classifier"]["generated"]
+        seconds = r["train_seconds"]
+        rate = r["images"] / seconds if seconds else float("nan")
+        lines.append(f"| {model} | {dataset} | {r['step']:,} | {p['mean']:.1f} +- {p['standard_error']:.1f} | "
+                     f"{c['frechet_distance']:.1f} | {c['precision']:.3f} | {c['recall']:.3f} | "
+                     f"{c['coverage']:.3f} | {c['classes_covered']}/{c['classes']} | {seconds / 60:.0f} min | "
+                     f"{rate:,.0f} |")
+        if "codes" in r:
+            notes.append(f"- {model} on {dataset}: the categorical code classifies {100 * r['codes']['accuracy']:.1f}% "
+                         "of the test images after matching codes to classes.")
+        if "elbo" in r:
+            e = r["elbo"]
+            notes.append(f"- {model} on {dataset}: ELBO {e['elbo']:.1f} +- {e['elbo_se']:.1f}, importance-weighted "
+                         f"bound {e['iwae']:.1f} +- {e['iwae_se']:.1f} nats (test).")
+    return "\n".join(lines) + "\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/recipes")
+    parser.add_argument("--only", nargs="+", choices=list(PLAN), help="models to run (default: all)")
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
+    parser.add_argument("--score-only", action="store_true", help="score the runs already in --out; train none")
+    args = parser.parse_args()
+    from gannet.io import atomic_write_text, json_default
+
+    started, out = time.perf_counter(), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for model in args.only or list(PLAN):
+        recipe, overrides = PLAN[model]
+        for dataset in args.datasets:
+            folder = out / f"{model}-{dataset}"
+            run_overrides = [*overrides, f"data.name={dataset}", *(SMOKE if args.smoke else [])]
+            if not args.score_only and not finished(folder):
+                print(f"training {model} on {dataset} into {folder}", flush=True)
+                train(recipe, run_overrides, folder)
+            if finished(folder):
+                print(f"scoring {folder}", flush=True)
+                results[f"{model}@{dataset}"] = score(folder, 500 if args.smoke else args.samples)
+    atomic_write_text(out / "recipe_table.json", json.dumps(results, indent=2, default=json_default) + "\n")
+    table = markdown(results)
+    atomic_write_text(out / "recipe_table.md", table)
+    print(table)
+    print(f"wall-clock: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
