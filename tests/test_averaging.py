@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gannet.averaging import average_generator, checkpoints_in_window
+from gannet.averaging import average_generator, checkpoints_in_window, trailing_averages
 from gannet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gannet.cli import main
 from gannet.config import load_config
@@ -65,3 +65,22 @@ def test_cli_average_writes_a_file_that_eval_reads(kept_run, tmp_path, capsys):
     assert "holds only an average of G's weights" in capsys.readouterr().err
     assert main(["average", str(kept_run.root), "--from", "40", "--out", str(out)]) == 2
     assert "no kept checkpoint between steps 40" in capsys.readouterr().err
+
+
+def test_trailing_averages_are_the_window_averages_loading_each_checkpoint_once(kept_run, monkeypatch):
+    import gannet.averaging
+
+    kept = kept_run.snapshots()  # steps 0, 10, 20, 30
+    loads = []
+    real_load = gannet.averaging.load_checkpoint
+    monkeypatch.setattr(gannet.averaging, "load_checkpoint", lambda path: loads.append(path) or real_load(path))
+    got = dict(trailing_averages(kept, [20, 0, 10, 25]))
+    assert len(loads) == len(kept) == 4  # once each, not once per window
+    monkeypatch.setattr(gannet.averaging, "load_checkpoint", real_load)
+    assert sorted(got) == [0, 10, 20, 25]
+    for start, averaged in got.items():
+        expected = average_generator(checkpoints_in_window(kept, start))
+        assert averaged["average_of"] == expected["average_of"]
+        for name, value in expected["generator"].items():
+            torch.testing.assert_close(averaged["generator"][name], value)
+    assert got[25]["average_of"] == [30] and got[0]["average_of"] == [0, 10, 20, 30]

@@ -26,29 +26,61 @@ import torch
 from gannet.checkpoint import CheckpointError, as_average, load_checkpoint
 
 
-def average_generator(paths: list[Path]) -> dict[str, Any]:
-    """A generator-only state whose G is the uniform average of the raw G weights in ``paths``."""
-    if not paths:
-        raise ValueError("average_generator: no checkpoints to average")
-    total: dict[str, torch.Tensor] = {}
-    steps = []
-    newest: dict[str, Any] = {}
-    for path in paths:
+class _RunningSum:
+    """The sum of G's floating-point weights over the checkpoints added so far, and the newest of them."""
+
+    def __init__(self):
+        self.total: dict[str, torch.Tensor] = {}
+        self.steps: list[int] = []
+        self.newest: dict[str, Any] = {}
+        self.first_path: Path | None = None
+
+    def add(self, path: Path) -> None:
         state = load_checkpoint(path)
         if state.get("averaged"):
             raise CheckpointError(f"{path}: already an average of G; average the run's own checkpoints")
         weights = state["generator"]
-        if total and weights.keys() != total.keys():
-            raise CheckpointError(f"{path}: its G has other weights than {paths[0]}'s; are they from one run?")
+        if self.total and weights.keys() != self.total.keys():
+            raise CheckpointError(f"{path}: its G has other weights than {self.first_path}'s; are they from one run?")
+        self.first_path = self.first_path or path
         for name, value in weights.items():
             if value.is_floating_point():
-                total[name] = total.get(name, 0) + value.double()
-        steps.append(int(state["step"]))
-        if not newest or steps[-1] >= int(newest["step"]):
-            newest = state
-    averaged = {name: (total[name] / len(paths)).to(value.dtype) if name in total else value
-                for name, value in newest["generator"].items()}
-    return as_average(newest, averaged, steps)
+                self.total[name] = self.total.get(name, 0) + value.double()
+        self.steps.append(int(state["step"]))
+        if not self.newest or self.steps[-1] >= int(self.newest["step"]):
+            self.newest = state
+
+    def average(self) -> dict[str, Any]:
+        n = len(self.steps)
+        averaged = {name: (self.total[name] / n).to(value.dtype) if name in self.total else value
+                    for name, value in self.newest["generator"].items()}
+        return as_average(self.newest, averaged, sorted(self.steps))
+
+
+def average_generator(paths: list[Path]) -> dict[str, Any]:
+    """A generator-only state whose G is the uniform average of the raw G weights in ``paths``."""
+    if not paths:
+        raise ValueError("average_generator: no checkpoints to average")
+    running = _RunningSum()
+    for path in paths:
+        running.add(path)
+    return running.average()
+
+
+def trailing_averages(run_snapshots: list[Path], starts: list[int]):
+    """For each S in ``starts``, newest first: (S, the :func:`average_generator` of the kept checkpoints
+    from step S on). Sums run from the newest checkpoint back, so each checkpoint is loaded once."""
+    by_step = sorted(run_snapshots, key=lambda path: int(path.stem.split("_")[1]), reverse=True)
+    running, pending = _RunningSum(), sorted(set(starts), reverse=True)
+    for path in by_step:
+        step = int(path.stem.split("_")[1])
+        while pending and pending[0] > step:  # every checkpoint from pending[0] on is in the sum
+            if running.steps:
+                yield pending[0], running.average()
+            pending.pop(0)
+        running.add(path)
+    for start in pending:
+        yield start, running.average()
 
 
 def checkpoints_in_window(run_snapshots: list[Path], first: int, last: int | None = None) -> list[Path]:

@@ -230,7 +230,7 @@ def snapshot_average_selection(folder: Path, data_root: str | None = None, n_sam
     of ``every`` and leaves at least two kept checkpoints, the uniform average of G over the kept
     checkpoints from S on, scored on validation images only. Returns records with ``step`` = S,
     ``checkpoints`` (how many were averaged), sigma, valid_ll and valid_se, sorted by S."""
-    from gannet.averaging import average_generator, checkpoints_in_window
+    from gannet.averaging import trailing_averages
     from gannet.train.trainer import generated_samples
 
     kept = RunDir(folder).snapshots()
@@ -241,13 +241,12 @@ def snapshot_average_selection(folder: Path, data_root: str | None = None, n_sam
                                 f"{every} steps (train.keep_checkpoints=true keeps them)")
     valid = _validation_images(folder, data_root, n_valid)
     records = []
-    for start in starts:
-        window = checkpoints_in_window(kept, start)
-        samples = generated_samples(average_generator(window), n_samples, seed=seed)
+    for start, averaged in trailing_averages(kept, starts):  # each checkpoint loaded once
+        samples = generated_samples(averaged, n_samples, seed=seed)
         result = parzen.evaluate(samples, valid[:n_valid], valid[n_valid:])
-        records.append({"step": start, "checkpoints": len(window), "sigma": result.sigma,
+        records.append({"step": start, "checkpoints": len(averaged["average_of"]), "sigma": result.sigma,
                         "valid_ll": result.mean, "valid_se": result.standard_error})
-    return records
+    return sorted(records, key=lambda r: r["step"])
 
 
 def score_variant(variant: Variant, folder: Path, data_root: str | None, n_samples: int = 10_000,
