@@ -6,7 +6,7 @@
 For each (model, dataset) of the plan: train ``gannet train RECIPE data.name=DATASET`` into
 ``OUT/MODEL-DATASET`` unless a finished run is already there (a run of the same plan from an earlier
 call; link one in to reuse it), then score its last checkpoint (no selection on validation, so every
-row is scored the same way):
+row is scored the same way; the scores are kept in the run folder and reused):
 
 - the authors' Parzen protocol on the test set (sigma chosen on validation images);
 - the classifier metrics of ``gannet eval --metric classifier`` (Frechet distance, precision, recall,
@@ -16,8 +16,8 @@ row is scored the same way):
 - the time the training steps took here, from the run's own log (steps only, without monitoring and
   checkpoints), and the images per second.
 
-``--smoke`` trains every row for a few steps at small width into OUT: a check that the plan runs, not a
-measurement. Writes ``OUT/recipe_table.md`` and ``OUT/recipe_table.json``.
+``--smoke`` trains every row for a few steps at small width into OUT/smoke: a check that the plan
+runs, not a measurement. Writes ``OUT/recipe_table.md`` and ``OUT/recipe_table.json``.
 """
 
 from __future__ import annotations
@@ -80,6 +80,25 @@ def score(folder: Path, n_samples: int) -> dict:
     return record
 
 
+def cached_score(folder: Path, n_samples: int) -> dict:
+    """:func:`score`, kept in ``FOLDER/recipe_score.json`` and reused while the run's last step and the
+    number of samples are the same."""
+    from gannet.checkpoint import load_checkpoint
+    from gannet.io import atomic_write_text, json_default
+    from gannet.train.run_dir import RunDir
+
+    path = folder / "recipe_score.json"
+    step = int(load_checkpoint(RunDir(folder).last)["step"])
+    if path.exists():
+        record = json.loads(path.read_text())
+        if record["step"] == step and record.get("samples") == n_samples:
+            return record
+    print(f"scoring {folder}", flush=True)
+    record = {**score(folder, n_samples), "samples": n_samples}
+    atomic_write_text(path, json.dumps(record, indent=2, default=json_default) + "\n")
+    return record
+
+
 def markdown(results: dict) -> str:
     header = ("| model | data | steps | Parzen LL (nats) | FD | precision | recall | coverage | classes | "
               "time of the steps | images/s |")
@@ -92,7 +111,7 @@ def markdown(results: dict) -> str:
         rate = r["images"] / seconds if seconds else float("nan")
         lines.append(f"| {model} | {dataset} | {r['step']:,} | {p['mean']:.1f} +- {p['standard_error']:.1f} | "
                      f"{c['frechet_distance']:.1f} | {c['precision']:.3f} | {c['recall']:.3f} | "
-                     f"{c['coverage']:.3f} | {c['classes_covered']}/{c['classes']} | {seconds / 60:.0f} min | "
+                     f"{c['coverage']:.3f} | {c['classes_covered']}/{c['classes']} | {seconds / 60:.1f} min | "
                      f"{rate:,.0f} |")
         if "codes" in r:
             notes.append(f"- {model} on {dataset}: the categorical code classifies {100 * r['codes']['accuracy']:.1f}% "
@@ -115,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     from gannet.io import atomic_write_text, json_default
 
-    started, out = time.perf_counter(), Path(args.out)
+    started, out = time.perf_counter(), Path(args.out) / ("smoke" if args.smoke else "")  # never mixed up
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for model in args.only or list(PLAN):
@@ -127,8 +146,7 @@ def main() -> None:
                 print(f"training {model} on {dataset} into {folder}", flush=True)
                 train(recipe, run_overrides, folder)
             if finished(folder):
-                print(f"scoring {folder}", flush=True)
-                results[f"{model}@{dataset}"] = score(folder, 500 if args.smoke else args.samples)
+                results[f"{model}@{dataset}"] = cached_score(folder, 500 if args.smoke else args.samples)
     atomic_write_text(out / "recipe_table.json", json.dumps(results, indent=2, default=json_default) + "\n")
     table = markdown(results)
     atomic_write_text(out / "recipe_table.md", table)

@@ -119,3 +119,16 @@ def test_a_per_sample_penalty_with_a_batch_norm_critic_is_refused():
     with pytest.raises(ConfigError, match="discriminator.batch_norm=false"):
         load_config("digits", [*dcgan, "loss.gradient_penalty=10"])
     assert load_config("digits", [*dcgan, "loss.gradient_penalty=10", "discriminator.batch_norm=false"])
+
+
+@pytest.mark.parametrize("recipe, overrides, message", [
+    ("cifar10-2014-conv", ["discriminator.hidden=[240,240]"], "discriminator: hidden.*one size"),
+    ("cifar10-2014-conv", ["generator.hidden=[150]", "generator.activations=null"], "generator: hidden.*multiple of 100"),
+    ("cifar10-2014-conv", ["generator.hidden=[]", "generator.activations=null"], "generator: hidden.*multiple of 100"),
+    ("cifar10-2014-conv", ["generator.output=sigmoid"], "output is linear"),
+    ("cifar10-2014", ["generator.activations=[relu]"], "one per hidden layer"),
+    ("cifar10-2014", ["generator.output=sigmoid"], "data.gcn=55 centres"),
+])
+def test_the_cifar10_networks_refuse_settings_they_cannot_build(recipe, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(recipe, overrides)

@@ -100,6 +100,20 @@ def test_save_figure_2_upscales(tmp_path):
     assert image.size == (7 * (3 * 7 + 6 * 8), 7 * (3 * 5 + 4 * 8))  # scale 56 // 8, pad 3
 
 
+def test_figure_2_of_signed_data_finds_neighbours_on_the_data_and_shares_one_scale(tmp_path):
+    """Contrast-normalised images: the neighbour is the nearest in the data's own space, and samples
+    and neighbours are divided by one number, the samples' largest magnitude (the paper's CIFAR figure)."""
+    rng = np.random.default_rng(5)
+    samples = rng.normal(0, 1, (20, 3, 4, 4))
+    train = rng.normal(0, 1, (30, 3, 4, 4))
+    train[7] = 10 * samples[4]  # far in the data; nearest to sample 4 only if each set had its own scale
+    save_figure_2(samples, train, tmp_path / "fig2.png", scale=1, signed=True)
+    m = np.abs(samples).max()
+    expected = samples_with_neighbours_grid(0.5 + 0.5 * samples / m, 0.5 + 0.5 * train / m)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "fig2.png")), expected)
+    assert 7 not in brute_force_nearest(samples[4::5], train)
+
+
 def tiny_generator() -> MLPGenerator:
     torch.manual_seed(0)
     return MLPGenerator(3, [8], (1, 4, 4))

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from gannet.checkpoint import CheckpointError, as_average, load_checkpoint
+from gannet.train.run_dir import RunDir
 
 
 class _RunningSum:
@@ -70,10 +71,14 @@ def average_generator(paths: list[Path]) -> dict[str, Any]:
 def trailing_averages(run_snapshots: list[Path], starts: list[int]):
     """For each S in ``starts``, newest first: (S, the :func:`average_generator` of the kept checkpoints
     from step S on). Sums run from the newest checkpoint back, so each checkpoint is loaded once."""
-    by_step = sorted(run_snapshots, key=lambda path: int(path.stem.split("_")[1]), reverse=True)
+    by_step = sorted(run_snapshots, key=lambda path: RunDir.step_of(path), reverse=True)
+    if not by_step or not starts or max(starts) > RunDir.step_of(by_step[0]):
+        newest = RunDir.step_of(by_step[0]) if by_step else None
+        raise ValueError(f"trailing_averages: every start needs a kept checkpoint at or after it; starts {starts}, "
+                         f"newest kept step {newest}")
     running, pending = _RunningSum(), sorted(set(starts), reverse=True)
     for path in by_step:
-        step = int(path.stem.split("_")[1])
+        step = RunDir.step_of(path)
         while pending and pending[0] > step:  # every checkpoint from pending[0] on is in the sum
             if running.steps:
                 yield pending[0], running.average()
@@ -87,7 +92,7 @@ def checkpoints_in_window(run_snapshots: list[Path], first: int, last: int | Non
     """The kept checkpoints ``step_N.pt`` with first <= N (<= last)."""
     chosen = []
     for path in run_snapshots:
-        step = int(path.stem.split("_")[1])
+        step = RunDir.step_of(path)
         if step >= first and (last is None or step <= last):
             chosen.append(path)
     return chosen

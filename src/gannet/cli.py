@@ -528,12 +528,9 @@ def cmd_figures(argv: list[str]) -> int:
 
             if args.data_root:
                 cfg.data.root = args.data_root
-            from gannet.images import for_display
-
             train = load_dataset(cfg.data, cfg.seed).train
-            signed = _signed_images(state)
-            samples = generated_samples(state, 20, seed=args.seed)
-            figures.save_figure_2(for_display(samples, signed), for_display(train, signed), out)
+            figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out,
+                                  signed=_signed_images(state))
         else:
             from gannet.noise import codes_of
 

@@ -82,6 +82,9 @@ class GeneratorConfig(_Section):
             raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {self.activations}")
         if self.arch == "deconv" and self.output != "linear":
             raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
+        if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
+            raise ValueError(f"hidden: the deconv generator reshapes its last hidden layer into maps of 10x10, so it "
+                             f"needs at least one layer whose last size is a multiple of 100; got {self.hidden}")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -108,6 +111,9 @@ class DiscriminatorConfig(_Section):
     def _check(self) -> DiscriminatorConfig:
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty list of positive integers, got {self.hidden}")
+        if self.arch == "maxout-conv" and len(self.hidden) != 1:
+            raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
+                             f"needs one size (the paper's [500]); got {self.hidden}")
         return self
 
 
@@ -237,6 +243,9 @@ class Config(_Section):
         if vae and self.precision != "fp32":
             raise ValueError("train.update: vae runs in precision: fp32 (bf16 would round the decoder's sigmoid "
                              "means to 1 and saturate the Bernoulli loss)")
+        if self.data.gcn is not None and self.generator.output == "sigmoid":
+            raise ValueError(f"data.gcn={self.data.gcn:g} centres the images on 0, which a sigmoid output cannot "
+                             "reach: set generator.output: linear (and generator.output_bias: zero)")
         has_codes = self.noise.categorical > 0 or self.noise.continuous > 0
         if has_codes != (self.loss.info > 0):
             raise ValueError("InfoGAN needs both latent codes (noise.categorical and/or noise.continuous) and "

@@ -250,6 +250,9 @@ def inception_eval(checkpoint: Path, weights: Path, n_samples: int = 10_000, see
     state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
     if data.kind != "image" or data.test is None:
         raise DataError(f"Inception FID needs an image dataset with a test split; '{data.name}' is not one")
+    if cfg.data.gcn is not None:
+        raise DataError(f"{checkpoint}: Inception FID takes images in [0, 1]; this run's data is contrast-normalised "
+                        f"(data.gcn={cfg.data.gcn:g}), so its FID would not compare with any published one")
     started = time.perf_counter()
     net = load_inception(weights, sha256 or STANDARD_SHA256).to(device)
     real = inception_features(net, data.test)

@@ -171,9 +171,20 @@ def save_figure_2(
     rows: int = 4,
     cols: int = 5,
     scale: int | None = None,
+    signed: bool = False,
 ) -> None:
     """Write the paper's Figure 2 (:func:`samples_with_neighbours_grid`) as a PNG, enlarged by the
-    integer ``scale`` with nearest-neighbour resampling (default :func:`default_scale`)."""
+    integer ``scale`` with nearest-neighbour resampling (default :func:`default_scale`).
+
+    ``signed`` data (contrast-normalised, centred on 0) is shown as the paper's CIFAR-10 figure shows
+    it: the neighbours are found on the data as it is, then samples and neighbours are divided by one
+    number, the samples' largest magnitude, and mapped from [-1, 1] to [0, 1]."""
+    if signed:
+        shown = np.asarray(samples[: rows * cols], dtype=np.float32)
+        magnitude = max(float(np.abs(shown).max()), 1e-12)
+        neighbours = np.asarray(train)[nearest_neighbours(shown[cols - 1 :: cols], np.asarray(train))]
+        samples = 0.5 + 0.5 * shown / magnitude
+        train = 0.5 + 0.5 * np.asarray(neighbours, dtype=np.float32) / magnitude  # each row's own neighbour
     grid = samples_with_neighbours_grid(samples, train, rows=rows, cols=cols)
     height = np.asarray(samples).shape[-2]
     save_png(grid, path, scale=default_scale(height) if scale is None else scale)

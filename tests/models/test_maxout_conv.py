@@ -37,14 +37,20 @@ def test_the_paper_sizes_build_from_the_recipe():
 
 def test_the_maxout_conv_discriminator_pools_each_group_of_maps_and_drops_out_only_in_training():
     torch.manual_seed(0)
-    D = MaxoutConvDiscriminator(SHAPE, [16], pieces=3)
+    D = MaxoutConvDiscriminator(SHAPE, [16], pieces=3).eval()
     x = torch.randn(4, *SHAPE)
-    conv = D.convs[0](x)
-    manual = torch.nn.functional.max_pool2d(conv.view(4, 32, 2, 33, 33).amax(2), 4, 2, ceil_mode=True)
-    got = D.convs[1](manual)  # the first layer's output, recomputed by hand, feeds the second layer
-    assert got.shape == (4, 64, 15, 15)
-    D.eval()
-    assert torch.equal(D(x), D(x)) and torch.allclose(D(x[:2]), D(x)[:2], atol=1e-5)  # examples independent
+    h = x  # D's features recomputed by hand: each map j is the max of maps j*pieces .. j*pieces + pieces - 1
+    for conv, (maps, pieces, _, _, pool, stride) in zip(D.convs, [(32, 2, 8, 4, 4, 2), (32, 2, 8, 3, 4, 2),
+                                                                  (192, 2, 5, 3, 2, 2)]):
+        z = conv(h)
+        z = torch.stack([torch.stack([z[:, j * pieces + i] for i in range(pieces)]).max(0).values
+                         for j in range(maps)], 1)
+        h = torch.nn.functional.max_pool2d(z, pool, stride, ceil_mode=True)
+    dense = D.dense(h.flatten(1))
+    by_hand = torch.stack([dense[:, 3 * u : 3 * u + 3].max(1).values for u in range(16)], 1)
+    torch.testing.assert_close(D.features(x), by_hand)
+    torch.testing.assert_close(D(x), D.out(by_hand).squeeze(1))
+    assert torch.allclose(D(x[:2]), D(x)[:2], atol=1e-5)  # examples independent
     D.train()
     D.dropout_generator = torch.Generator().manual_seed(1)
     a = D(x)

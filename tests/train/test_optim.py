@@ -72,3 +72,18 @@ def test_each_player_may_have_its_own_learning_rate_on_the_same_schedule():
     assert (base_learning_rate(unset, "g"), base_learning_rate(unset, "d")) == (0.1, 2e-4)
     with pytest.raises(ValueError, match="player"):
         base_learning_rate(cfg, "q")
+
+
+def test_the_trainer_gives_each_optimiser_its_players_rate_and_logs_both(tmp_path):
+    import json
+
+    from gannet.train.trainer import Trainer
+
+    cfg = load_config("digits", ["train.steps=2", "train.log_every=1", "optim.lr_g=0.02", "optim.lr_d=0.03",
+                                 "optim.lr_decay=1.0", "monitor.enabled=false", "train.progress=false",
+                                 "train.tensorboard=false", "device=cpu"])
+    trainer = Trainer(cfg, tmp_path)
+    trainer.run()
+    assert trainer.gan.opt_g.param_groups[0]["lr"] == 0.02 and trainer.gan.opt_d.param_groups[0]["lr"] == 0.03
+    record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])
+    assert (record["lr"], record["lr_g"]) == (0.03, 0.02)

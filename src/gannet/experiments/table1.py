@@ -220,10 +220,6 @@ def _validation_images(folder: Path, data_root: str | None, n_valid: int) -> np.
     return data.valid
 
 
-def _step_of(snapshot: Path) -> int:
-    return int(snapshot.stem.split("_")[1])
-
-
 def snapshot_average_selection(folder: Path, data_root: str | None = None, n_samples: int = 10_000,
                                n_valid: int = 1_000, seed: int = 1, every: int = 10_000) -> list[dict]:
     """Like :func:`validation_selection`, for averages of G: for every window start S that is a multiple
@@ -234,7 +230,7 @@ def snapshot_average_selection(folder: Path, data_root: str | None = None, n_sam
     from gannet.train.trainer import generated_samples
 
     kept = RunDir(folder).snapshots()
-    steps = [_step_of(p) for p in kept]
+    steps = [RunDir.step_of(p) for p in kept]
     starts = [s for s in steps if s % every == 0 and sum(t >= s for t in steps) >= 2]
     if not starts:
         raise FileNotFoundError(f"{folder}: no window of at least two kept checkpoints starting at a multiple of "

@@ -53,6 +53,11 @@ class RunDir:
         """Kept checkpoints (``train.keep_checkpoints``), in step order."""
         return sorted((self.root / "checkpoints").glob("step_*.pt"))
 
+    @staticmethod
+    def step_of(snapshot: Path) -> int:
+        """The step N of a kept checkpoint ``step_N.pt``."""
+        return int(Path(snapshot).stem.split("_")[1])
+
     def sample_path(self, step: int) -> Path:
         return self.samples / f"step_{step:07d}.png"
 
