@@ -5,8 +5,8 @@
 
 For each (model, dataset) of the plan: train ``gannet train RECIPE data.name=DATASET`` into
 ``OUT/MODEL-DATASET`` unless a finished run is already there (a run of the same plan from an earlier
-call; link one in to reuse it), then score its last checkpoint (no selection on validation, so every
-row is scored the same way; the scores are kept in the run folder and reused):
+call; link one in to reuse it), then score G's own weights at its last checkpoint (no selection on validation and no averaging, so
+every row is scored the same way; the scores are kept in the run folder and reused):
 
 - the authors' Parzen protocol on the test set (sigma chosen on validation images);
 - the classifier metrics of ``gannet eval --metric classifier`` (Frechet distance, precision, recall,
@@ -63,19 +63,21 @@ def train(recipe: str, overrides: list[str], folder: Path) -> None:
 
 def score(folder: Path, n_samples: int) -> dict:
     from gannet.checkpoint import load_checkpoint
+    from gannet.config import Config
     from gannet.evaluate import classifier_eval, codes_eval, elbo_eval, parzen_eval
     from gannet.experiments.table1 import logged_training_seconds
     from gannet.train.run_dir import RunDir
 
     last = RunDir(folder).last
     state = load_checkpoint(last)
-    cfg = state["config"]
+    cfg = Config.model_validate(state["config"])  # keys newer than the run take their defaults
     record = {"run": str(folder), "step": int(state["step"]), "train_seconds": logged_training_seconds(folder),
-              "parzen": parzen_eval(last, n_samples), "classifier": classifier_eval(last, n_samples)}
-    record["images"] = record["step"] * cfg["train"]["batch_size"] * cfg["train"]["k"]
-    if cfg["loss"]["info"] > 0:
+              "parzen": parzen_eval(last, n_samples, generator="raw"),
+              "classifier": classifier_eval(last, n_samples, generator="raw")}
+    record["images"] = record["step"] * cfg.train.batch_size * cfg.train.k
+    if cfg.loss.info > 0:
         record["codes"] = codes_eval(last)
-    if cfg["train"]["update"] == "vae":
+    if cfg.train.update == "vae":
         record["elbo"] = elbo_eval(last)
     return record
 
