@@ -128,6 +128,10 @@ def test_a_per_sample_penalty_with_a_batch_norm_critic_is_refused():
     ("cifar10-2014-conv", ["generator.output=sigmoid"], "output is linear"),
     ("cifar10-2014", ["generator.activations=[relu]"], "one per hidden layer"),
     ("cifar10-2014", ["generator.output=sigmoid"], "data.gcn=55 centres"),
+    ("cifar10-2014", ["generator.dense=64"], "generator: dense.*arch: mlp"),
+    ("cifar10-2014", ["discriminator.dense=64"], "discriminator: dense.*arch: maxout"),
+    ("dcgan-mnist", ["generator.activations=[relu,relu]"], "activations applies to mlp and deconv"),
+    ("cifar10-2014-conv", ["generator.output_init_range=0.5"], "output_init_range: applies to arch: mlp"),
 ])
 def test_the_cifar10_networks_refuse_settings_they_cannot_build(recipe, overrides, message):
     with pytest.raises(ConfigError, match=message):

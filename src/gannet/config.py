@@ -80,6 +80,12 @@ class GeneratorConfig(_Section):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
         if self.activations is not None and len(self.activations) != len(self.hidden):
             raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {self.activations}")
+        if self.dense is not None and self.arch != "dcgan":
+            raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
+        if self.activations is not None and self.arch == "dcgan":
+            raise ValueError("activations: the dcgan generator's layers are ReLU; activations applies to mlp and deconv")
+        if self.output_init_range is not None and self.arch != "mlp":
+            raise ValueError(f"output_init_range: applies to arch: mlp, not to arch: {self.arch}")
         if self.arch == "deconv" and self.output != "linear":
             raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
         if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
@@ -111,6 +117,8 @@ class DiscriminatorConfig(_Section):
     def _check(self) -> DiscriminatorConfig:
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty list of positive integers, got {self.hidden}")
+        if self.dense is not None and self.arch != "dcgan":
+            raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
                              f"needs one size (the paper's [500]); got {self.hidden}")
