@@ -17,7 +17,8 @@ every row is scored the same way; the scores are kept in the run folder and reus
   checkpoints), and the images per second.
 
 ``--smoke`` trains every row for a few steps at small width into OUT/smoke: a check that the plan
-runs, not a measurement. Writes ``OUT/recipe_table.md`` and ``OUT/recipe_table.json``.
+runs, not a measurement (its tables go to OUT/smoke). Writes ``OUT/recipe_table.md`` and
+``OUT/recipe_table.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 DATASETS = ("mnist", "fashion-mnist")
+PROTOCOL = "raw G, last checkpoint"  # what a cached score was computed on; a change here rescores
 # model -> (recipe, overrides); every recipe trains at its own length (train.steps in the recipe)
 PLAN = {
     "mnist-2014": ("mnist-2014", ["train.steps=30000"]),
@@ -93,10 +95,10 @@ def cached_score(folder: Path, n_samples: int) -> dict:
     step = int(load_checkpoint(RunDir(folder).last)["step"])
     if path.exists():
         record = json.loads(path.read_text())
-        if record["step"] == step and record.get("samples") == n_samples:
+        if record["step"] == step and record.get("samples") == n_samples and record.get("protocol") == PROTOCOL:
             return record
     print(f"scoring {folder}", flush=True)
-    record = {**score(folder, n_samples), "samples": n_samples}
+    record = {**score(folder, n_samples), "samples": n_samples, "protocol": PROTOCOL}
     atomic_write_text(path, json.dumps(record, indent=2, default=json_default) + "\n")
     return record
 

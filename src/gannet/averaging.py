@@ -72,7 +72,9 @@ def trailing_averages(run_snapshots: list[Path], starts: list[int]):
     """For each S in ``starts``, newest first: (S, the :func:`average_generator` of the kept checkpoints
     from step S on). Sums run from the newest checkpoint back, so each checkpoint is loaded once."""
     by_step = sorted(run_snapshots, key=lambda path: RunDir.step_of(path), reverse=True)
-    if not by_step or not starts or max(starts) > RunDir.step_of(by_step[0]):
+    if not starts:
+        return
+    if not by_step or max(starts) > RunDir.step_of(by_step[0]):
         newest = RunDir.step_of(by_step[0]) if by_step else None
         raise ValueError(f"trailing_averages: every start needs a kept checkpoint at or after it; starts {starts}, "
                          f"newest kept step {newest}")
@@ -80,8 +82,7 @@ def trailing_averages(run_snapshots: list[Path], starts: list[int]):
     for path in by_step:
         step = RunDir.step_of(path)
         while pending and pending[0] > step:  # every checkpoint from pending[0] on is in the sum
-            if running.steps:
-                yield pending[0], running.average()
+            yield pending[0], running.average()
             pending.pop(0)
         running.add(path)
     for start in pending:
