@@ -79,3 +79,41 @@ def test_truncated_npz_is_a_clear_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-300])
     with pytest.raises(DataError, match="cut.npz"):
         load_dataset(DataConfig(name="npz", path=str(path)))
+
+
+@pytest.mark.parametrize("array", [np.zeros((0, 5)), np.zeros((0, 12, 12), np.uint8), np.zeros((0, 1, 3, 3))])
+def test_npz_with_no_examples_is_refused_by_name(tmp_path, array):
+    path = tmp_path / "none.npz"
+    np.savez(path, x=array)
+    with pytest.raises(DataError, match=rf"none.npz: array 'x' has shape \({array.shape[0]}, .*\): no examples; "
+                                        r"expected at least one"):
+        load_dataset(DataConfig(name="npz", path=str(path)))
+
+
+def test_npz_with_empty_examples_is_refused_by_name(tmp_path):
+    path = tmp_path / "thin.npz"
+    np.savez(path, x=np.zeros((3, 0)))
+    with pytest.raises(DataError, match=r"thin.npz: array 'x' has shape \(3, 0\): examples with no values"):
+        load_dataset(DataConfig(name="npz", path=str(path)))
+    np.savez(path, x=np.zeros((3, 1, 0, 4)))
+    with pytest.raises(DataError, match=r"thin.npz: array 'x' has shape \(3, 1, 0, 4\): examples with no values"):
+        load_dataset(DataConfig(name="npz", path=str(path)))
+
+
+def test_npz_member_that_is_not_an_array_is_refused_by_name(tmp_path):
+    import zipfile
+
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(DataError, match=r"odd.npz: member 'notes.txt' is not a NumPy array \(.npy\)"):
+        load_dataset(DataConfig(name="npz", path=str(path)))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", "not the .npy format")
+        archive.writestr("y.npy", "neither")
+    with pytest.raises(DataError, match=r"odd.npz: member 'x' is not a NumPy array \(.npy\)"):
+        load_dataset(DataConfig(name="npz", path=str(path)))
+    with zipfile.ZipFile(path, "w"):
+        pass
+    with pytest.raises(DataError, match="odd.npz: holds no arrays"):
+        load_dataset(DataConfig(name="npz", path=str(path)))

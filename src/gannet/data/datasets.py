@@ -119,6 +119,8 @@ def _load_npz(cfg: DataConfig) -> np.ndarray:
         raise DataError(f"{path}: a single array (.npy); expected an .npz archive (np.savez(path, x=array))")
     with archive:
         keys = list(archive.keys())
+        if not keys:
+            raise DataError(f"{path}: holds no arrays; expected at least one (np.savez(path, x=array))")
         key = cfg.key or (keys[0] if len(keys) == 1 else "x")
         if key not in keys:
             raise DataError(f"{path}: no array '{key}' (arrays: {', '.join(keys) or 'none'}); set data.key")
@@ -128,11 +130,15 @@ def _load_npz(cfg: DataConfig) -> np.ndarray:
             raise DataError(f"{path}: array '{key}' cannot be read without pickle ({err})") from None
         except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
             raise DataError(f"{path}: array '{key}' is truncated or corrupt ({err})") from None
+    if not isinstance(array, np.ndarray):  # NumPy hands back the raw bytes of a member not in .npy format
+        raise DataError(f"{path}: member '{key}' is not a NumPy array (.npy); expected arrays written by np.savez")
     if array.dtype == np.uint8:
         array = array.astype(np.float32) / 255.0
     elif not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise DataError(f"{path}: array '{key}' has dtype {array.dtype}; expected real numbers")
     array = array.astype(np.float32)
+    if array.ndim and len(array) == 0:
+        raise DataError(f"{path}: array '{key}' has shape {array.shape}: no examples; expected at least one")
     if array.ndim == 3:
         array = array[:, None]
     if array.ndim not in (2, 4) or (array.ndim == 4 and array.shape[1] not in (1, 3)):
@@ -140,6 +146,9 @@ def _load_npz(cfg: DataConfig) -> np.ndarray:
             f"{path}: array '{key}' has shape {array.shape}; expected (N, d) vectors, (N, H, W) or (N, C, H, W) "
             f"images with C = 1 or 3"
         )
+    if array.size == 0:
+        raise DataError(f"{path}: array '{key}' has shape {array.shape}: examples with no values; expected (N, d) "
+                        f"or images with a positive height and width")
     if not np.isfinite(array).all():
         raise DataError(f"{path}: array '{key}' contains NaN or infinite values")
     if array.ndim == 4 and (array.min() < 0 or array.max() > 1):
