@@ -1,3 +1,3 @@
-from gannet.cli import main
+from gannet.console import main
 
 raise SystemExit(main())

@@ -21,22 +21,55 @@ FORMAT = "gannet-checkpoint"
 VERSION = 1
 
 
+# Set by load_checkpoint on the dict it returns (never saved): the file, for messages about its contents.
+LOADED_FROM = "loaded_from"
+# What every checkpoint holds, full or generator-only: enough to rebuild and sample G.
+REQUIRED_KEYS = ("step", "config", "data_shape", "data_kind", "generator")
+
+
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike, *copies: str | os.PathLike) -> None:
-    """Write ``state`` atomically to ``path`` (and to each of ``copies``, serialised only once)."""
+    """Write ``state`` atomically to ``path`` (and to each of ``copies``, serialised only once).
+
+    A write that fails (a full disk, a folder that is not writable) raises :class:`CheckpointError`
+    naming the file and the cause; the file that was there before is left as it was."""
     state = {"format": FORMAT, "version": VERSION, **state}
-    if not copies:
-        atomic_write(path, lambda f: torch.save(state, f))
-        return
-    data = to_bytes(lambda f: torch.save(state, f))
-    for target in (path, *copies):
-        atomic_write_bytes(target, data)
+    state.pop(LOADED_FROM, None)
+    target = Path(path)
+    try:
+        if not copies:
+            atomic_write(target, lambda f: torch.save(state, f))
+            return
+        data = to_bytes(lambda f: torch.save(state, f))
+        for target in (Path(path), *map(Path, copies)):
+            atomic_write_bytes(target, data)
+    except (OSError, RuntimeError) as err:
+        cause = _os_error_in(err)
+        if cause is None:
+            raise
+        kept = "the previous checkpoint there is kept" if target.exists() else "no checkpoint was there before"
+        raise CheckpointError(f"{target}: could not write the checkpoint: {cause.strerror or cause}; {kept}") from None
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def _os_error_in(err: BaseException) -> OSError | None:
+    """The file-system error behind ``err``: itself, or the one PyTorch's C++ writer reports as a
+    RuntimeError ("enforce fail at inline_container.cc") with the Python error as its context."""
+    while err is not None:
+        if isinstance(err, OSError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu",
+                    required: tuple[str, ...] = REQUIRED_KEYS) -> dict[str, Any]:
+    """The state saved in ``path``, checked to be a gannet checkpoint holding the ``required`` keys (by
+    default what every training or generator-only checkpoint holds)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -54,7 +87,33 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise CheckpointError(f"{path}: not a gannet checkpoint (no '{FORMAT}' marker)")
     if state.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not supported (expected {VERSION})")
+    missing = [key for key in required if key not in state]
+    if missing:
+        raise CheckpointError(f"{path}: a gannet checkpoint must hold {', '.join(required)}; this one lacks "
+                              f"{', '.join(missing)}")
+    wrong = [key for key in ("config", "generator") if key in required and not isinstance(state[key], dict)]
+    if wrong:
+        raise CheckpointError(f"{path}: its {' and '.join(wrong)} must be a mapping")
+    state[LOADED_FROM] = str(path)
     return state
+
+
+def source_of(state: dict[str, Any]) -> str:
+    """The file a state was loaded from, for messages ("checkpoint" for a state built in memory)."""
+    return state.get(LOADED_FROM) or "checkpoint"
+
+
+def load_weights(module: torch.nn.Module, weights: Any, what: str, state: dict[str, Any]) -> None:
+    """``module.load_state_dict(weights)`` (strict), with a :class:`CheckpointError` naming the file and
+    the network when the weights do not fit the network the checkpoint's own config builds."""
+    try:
+        module.load_state_dict(weights)
+    except (RuntimeError, TypeError, AttributeError, KeyError) as err:
+        detail = " ".join(str(err).split())
+        if len(detail) > 400:
+            detail = detail[:400] + "..."
+        raise CheckpointError(f"{source_of(state)}: the {what} weights do not fit the network its config describes "
+                              f"({detail})") from None
 
 
 GENERATORS = ("auto", "average", "raw")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import math
+import os
 import shutil
 import sys
 import time
@@ -43,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: unknown command '{argv[0]}'", file=sys.stderr)
             return 2
         return 0 if argv else 2
+    try:
+        return _run_command(commands[argv[0]], argv)
+    except KeyboardInterrupt:  # Ctrl-C outside training's own handler (start-up, sampling, evaluation)
+        print(f"error: interrupted (Ctrl-C) during gannet {argv[0]}; files are written whole or not at all",
+              file=sys.stderr)
+        return 130
+
+
+def _run_command(command, argv: list[str]) -> int:
+    """``command(argv[1:])``, with every expected failure turned into one ``error: ...`` line."""
     from gannet.checkpoint import CheckpointError
     from gannet.data import DataError
     from gannet.data.download import DownloadError
@@ -50,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     from gannet.features.inception import InceptionWeightsError
 
     try:
-        return commands[argv[0]](argv[1:])
+        return command(argv[1:])
     except (ConfigError, DataError, CheckpointError, DownloadError, UsageError, ClassifierError,
             InceptionWeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # the file system refused: a full disk, a folder without write permission, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 USAGE = """usage: gannet COMMAND ...
@@ -102,72 +119,171 @@ def cmd_train(argv: list[str]) -> int:
 
     from gannet.train.run_dir import RunDir
 
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR, the run folder to continue")
+    if args.out:
+        _check_run_folder(Path(args.out))
+    restart = False
     if args.resume:
-        if not args.out:
-            raise UsageError("--resume needs --out DIR, the run folder to continue")
         run = RunDir(Path(args.out))
-        cfg = _resume_config(run, args)
+        cfg, restart = _resume_config(run, args)
     else:
         cfg = load_config(args.config, args.overrides)
     world = distributed.setup(cfg.device)  # one process, or the ranks torchrun started
     try:
-        if not args.resume:  # every rank checks before any writes; rank 0's default folder name for all
+        if not args.resume:  # rank 0's default folder name for all
             out = args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
             run = RunDir(Path(distributed.broadcast_text(out)))
-            if run.has_run() and not args.overwrite:
-                raise UsageError(
-                    f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
-                    f"or choose another --out"
-                )
+        with _owning(run, world):  # rank 0 holds the folder's lock; every rank checks before any writes
+            if not args.resume and run.has_run() and not args.overwrite:
+                raise UsageError(_occupied_message(run))
             distributed.barrier()
-        return _train(cfg, run, args, world)
+            return _train(cfg, run, args, world, restart)
     finally:
         distributed.teardown()
 
 
+def _check_run_folder(out: Path) -> None:
+    """Refuse an --out that cannot be a run folder, before anything is written: an existing file, a path
+    below a file, or a folder whose nearest existing parent cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is an existing file, not a run folder")
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and existing != out:
+        if not existing.is_dir():
+            raise UsageError(f"--out {out}: {existing} is a file, so no folder can be made below it")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"--out {out}: cannot create the run folder: {existing} is not writable")
+    elif existing == out and not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the run folder is not writable")
+
+
+@contextlib.contextmanager
+def _owning(run, world):
+    """Rank 0 holds the run folder's lock for the block (see :class:`gannet.train.run_dir.RunLock`);
+    every rank leaves with the same error when it cannot. A folder made only to hold the lock is
+    removed again if the block fails before writing anything else (a config or data error)."""
+    from gannet.train.run_dir import RunFolderBusy, RunLock
+
+    lock, busy = RunLock(run), None
+    created = not run.root.exists()
+    if world.is_main:
+        try:
+            lock.acquire()
+        except (RunFolderBusy, OSError) as err:
+            busy = err
+    if distributed.any_rank(busy is not None):
+        lock.release()
+        if isinstance(busy, OSError):
+            raise UsageError(f"--out {run.root}: cannot create the run folder ({busy.strerror})") from None
+        raise UsageError(str(busy) if busy else f"{run.root}: rank 0 could not take the run folder's lock")
+    try:
+        yield
+    except BaseException:
+        if world.is_main and created and [p.name for p in run.root.iterdir()] == [run.lock_file.name]:
+            run.lock_file.unlink()
+            run.root.rmdir()
+        raise
+    finally:
+        lock.release()
+
+
+def _occupied_message(run) -> str:
+    if not run.has_checkpoint():
+        return (f"{run.root} holds a run that stopped before its first checkpoint, so there is nothing to resume: "
+                f"restart it from step 0 with --resume (its saved config), replace it with --overwrite, or choose "
+                f"another --out")
+    return (f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
+            f"or choose another --out")
+
+
 def _resume_config(run, args):
-    """The run's saved config, with the command line's overrides of keys that may change on resume.
+    """The run's saved config, with the command line's overrides of keys that may change on resume, and
+    whether the run restarts from step 0 (it stopped before its first checkpoint).
 
     CONFIG itself must be the run's own: the name or file it was started from, its saved config.yaml,
-    or any config that agrees with it on every key that changes what is trained."""
+    or any config that agrees with it on every key that changes what is trained. An override that
+    repeats the run's own value (the command the run was started with, plus ``--resume``) is accepted."""
     from gannet.checkpoint import CheckpointError, load_checkpoint
 
     if not run.last.exists():
-        raise UsageError(f"{run.root}: no checkpoint to resume (expected {run.last})")
+        if run.config.exists() and not run.has_checkpoint():  # killed before its first checkpoint: restart
+            saved = load_config(str(run.config))
+            return _with_resume_overrides(saved, args, f"{run.config}", None), True
+        what = "no run" if not run.has_run() else "no last checkpoint"
+        raise UsageError(f"{run.root}: {what} to resume (expected {run.last})")
     state = load_checkpoint(run.last)
     if state.get("contents") == "generator":
         raise CheckpointError(f"{run.last}: a generator-only checkpoint (gannet export) cannot resume training")
+    missing = [k for k in RESUME_STATE_KEYS if k not in state]
+    if missing:
+        raise CheckpointError(f"{run.last}: cannot resume training: the checkpoint lacks {', '.join(missing)}")
     saved = validate(state["config"], f"config saved in {run.last}")
-    fixed = sorted({o.split("=", 1)[0].strip() for o in args.overrides} - RESUMABLE_KEYS)
+    cfg = _with_resume_overrides(saved, args, str(run.root), state.get("source"))
+    if cfg.train.steps < state["step"]:
+        raise UsageError(f"train.steps={cfg.train.steps} is below the run's step {state['step']}; nothing to do")
+    return cfg, False
+
+
+# What a full checkpoint must hold to resume training (gannet.train.trainer.Trainer._state).
+RESUME_STATE_KEYS = ("step", "config", "device_type", "data_shape", "data_kind", "generator", "discriminator",
+                     "opt_g", "opt_d", "rng", "batches", "tracker", "best_valid")
+
+
+def _with_resume_overrides(saved, args, where: str, source: str | None):
+    """``saved`` with the overrides of ``args`` applied; an override that changes what is trained is refused,
+    one that gives a key the run's own value is not. ``args.config`` must agree with ``saved`` too."""
+    from gannet.train.run_dir import RunDir
+
+    run = RunDir(Path(args.out))
+    kept = flatten(saved.to_dict())
+
+    def trained_keys_changed(cfg) -> list[str]:
+        now = flatten(cfg.to_dict())
+        return [k for k in kept if now.get(k) != kept[k] and k not in RESUMABLE_KEYS]
+
+    fixed = []
+    for override in args.overrides:
+        alone = validate(apply_overrides(saved.to_dict(), [override]), f"config of {where} with {override}")
+        if trained_keys_changed(alone):
+            fixed.append(override.split("=", 1)[0].strip())
     if fixed:
         raise UsageError(
             f"cannot change {', '.join(fixed)} when resuming: it changes what is trained. Keys that may change: "
             f"{', '.join(sorted(RESUMABLE_KEYS))}"
         )
-    cfg = validate(apply_overrides(saved.to_dict(), args.overrides), f"config of {run.root} with overrides")
-    same_source = args.config == state.get("source") or Path(args.config).resolve() == run.config.resolve()
+    cfg = validate(apply_overrides(saved.to_dict(), args.overrides), f"config of {where} with overrides")
+    same_source = args.config == source or Path(args.config).resolve() == run.config.resolve()
     if not same_source:
-        given, kept = flatten(load_config(args.config).to_dict()), flatten(saved.to_dict())
+        given = flatten(load_config(args.config, [o for o in args.overrides]).to_dict())
         changed = [k for k in kept if given.get(k) != kept[k] and k not in RESUMABLE_KEYS]
         if changed:
-            lines = "\n  ".join(f"{k}: run has {kept[k]!r}, {args.config} has {given.get(k)!r}" for k in changed)
+            lines = "\n  ".join(f"{k}: run has {_short(kept[k])}, {args.config} has {_short(given.get(k))}"
+                                for k in changed)
             raise UsageError(
                 f"{args.config} is not the config of the run in {run.root}; they differ in keys that change "
                 f"what is trained:\n  {lines}\nResume with: gannet train {run.config} --out {run.root} --resume"
             )
-    if cfg.train.steps < state["step"]:
-        raise UsageError(f"train.steps={cfg.train.steps} is below the run's step {state['step']}; nothing to do")
     return cfg
 
 
-def _train(cfg, run, args, world) -> int:
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _train(cfg, run, args, world, restart: bool = False) -> int:
     from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
     say = functools.partial(print, file=sys.stderr) if world.is_main else (lambda *a, **k: None)
-    trainer = Trainer(cfg, run.root, resume=args.resume, source=args.config)  # checks data, device, sizes
+    resume = args.resume and not restart
+    trainer = Trainer(cfg, run.root, resume=resume, source=args.config)  # checks data, device, sizes
     if world.is_main:
-        if args.overwrite and not args.resume and run.root.exists():
-            shutil.rmtree(run.root)
+        if (args.overwrite and not args.resume) or restart:
+            run.clear()  # under the folder's lock: no other process writes here
+        if restart:
+            say(f"gannet: {run.root} stopped before its first checkpoint; restarting it from step 0 with its saved "
+                f"config")
         run.root.mkdir(parents=True, exist_ok=True)
         for stale in run.root.rglob(".*.tmp"):  # temporary files of a process killed mid-write
             stale.unlink()
@@ -189,6 +305,12 @@ def _train(cfg, run, args, world) -> int:
         say(f"error: {err}")
         distributed.barrier()
         return 1
+    except KeyboardInterrupt:  # a second Ctrl-C: stop now, without waiting for the step's checkpoint
+        kept = (f"the last checkpoint, {run.last}, is kept" if run.last.exists()
+                else "no checkpoint had been written yet")
+        say(f"error: interrupted again at step {trainer.step}: stopped at once, without a new checkpoint; {kept}.\n"
+            f"resume with: gannet train {run.config} --out {run.root} --resume")
+        return 130
     distributed.barrier()
     summary = ", ".join(f"{k}={record[k]:.4g}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in record)
     say(f"gannet: done at step {trainer.step} ({summary}).\n"
@@ -214,25 +336,69 @@ def cmd_sample(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.n <= 0:
         raise UsageError(f"-n must be a positive number of samples, got {args.n}")
+    _check_seed(args.seed)
     out = Path(args.out)
     if out.suffix not in (".png", ".npy"):
         raise UsageError(f"--out {out}: the file name must end in .png or .npy")
+    if out.suffix == ".png" and args.n > MAX_GRID:
+        raise UsageError(f"-n {args.n}: a PNG grid holds at most {MAX_GRID:,} samples; write an array (.npy) for more")
+    _check_output_file(out)
 
     from gannet.images import save_image_grid, save_points_plot
-    from gannet.io import atomic_write
-    from gannet.train.trainer import generated_samples
+    from gannet.io import atomic_path
+    from gannet.train.trainer import iter_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = _load_with_generator(path, args.generator)
-    samples = generated_samples(state, args.n, seed=args.seed, device=args.device)
+    shape = tuple(int(n) for n in state["data_shape"])
     if out.suffix == ".npy":
-        atomic_write(out, lambda f: np.save(f, samples))
-    elif state["data_kind"] == "image":
-        save_image_grid(samples, out, signed=_signed_images(state))
+        size = args.n * math.prod(shape) * 4
+        free = shutil.disk_usage(out.resolve().parent).free
+        if size > free:
+            raise UsageError(f"-n {args.n}: the array would take {size / 2**30:.2f} GiB (float32, {shape} each) and "
+                             f"{out.resolve().parent} has {free / 2**30:.2f} GiB free")
+        with atomic_path(out) as tmp:  # written chunk by chunk: memory stays flat however large -n is
+            array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(args.n, *shape))
+            done = 0
+            for part in iter_samples(state, args.n, seed=args.seed, device=args.device):
+                array[done: done + len(part)] = part
+                done += len(part)
+            array.flush()
+            del array
     else:
-        save_points_plot(samples, out, title=f"{args.n} samples, step {state['step']}")
+        samples = np.concatenate(list(iter_samples(state, args.n, seed=args.seed, device=args.device)))
+        if state["data_kind"] == "image":
+            save_image_grid(samples, out, signed=_signed_images(state))
+        else:
+            save_points_plot(samples, out, title=f"{args.n} samples, step {state['step']}")
     print(f"gannet: wrote {args.n} samples to {out} from {path} (step {state['step']})", file=sys.stderr)
     return 0
+
+
+MAX_GRID = 10_000  # samples in one PNG grid (100 x 100 images); more go to .npy
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed}: a seed is a non-negative integer below 2**63")
+
+
+def _check_output_file(out: Path) -> None:
+    """Refuse an output file that cannot be written, before any work: a folder, a path below a file, a
+    folder that cannot be created or written."""
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"--out {out}: {parent} is a file, so nothing can be written below it")
+            break
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create {out.parent} ({err.strerror})") from None
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {out.parent} is not writable")
 
 
 def cmd_export(argv: list[str]) -> int:
@@ -247,6 +413,7 @@ def cmd_export(argv: list[str]) -> int:
     out = Path(args.out)
     if out.suffix != ".pt":
         raise UsageError(f"--out {out}: the file name must end in .pt")
+    _check_output_file(out)
 
     from gannet.checkpoint import as_average, generator_only, save_checkpoint
 
@@ -274,6 +441,7 @@ def cmd_average(argv: list[str]) -> int:
     out = Path(args.out)
     if out.suffix != ".pt":
         raise UsageError(f"--out {out}: the file name must end in .pt")
+    _check_output_file(out)
 
     from gannet.averaging import average_generator, checkpoints_in_window
     from gannet.checkpoint import save_checkpoint
@@ -359,6 +527,7 @@ def cmd_eval(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
         raise UsageError("--samples and --valid must be positive")
+    _check_seed(args.seed)
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
@@ -485,6 +654,8 @@ def cmd_figures(argv: list[str]) -> int:
     out = Path(args.out)
     if out.suffix != ".png":
         raise UsageError(f"--out {out}: the figure is written as .png")
+    _check_seed(args.seed)
+    _check_output_file(out)
 
     from gannet.checkpoint import load_checkpoint
     from gannet.train.run_dir import RunDir
@@ -586,6 +757,7 @@ def cmd_theory(argv: list[str]) -> int:
         prior = cfg.noise.prior
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    _check_seed(args.seed)
     result = optimal_d.run(generator, prior, steps=args.steps, seed=args.seed)
     out = Path(args.out)
     summary = {**result.summary(), "steps": args.steps, "seed": args.seed, "generator": args.run or "2 + 0.8 z"}

@@ -142,7 +142,7 @@ def load_classifier(dataset: str, folder: Path | None = None) -> TrainedClassifi
     if actual != record.get("sha256"):
         raise ClassifierError(f"{path}: SHA-256 {actual[:12]}... does not match its record {meta.name} "
                               f"({str(record.get('sha256'))[:12]}...): the file was changed or is corrupt. Retrain: {retrain}")
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, required=("classifier",))
     net = ImageClassifier()
     net.load_state_dict(state["classifier"])
     return TrainedClassifier(net.eval(), record)

@@ -93,14 +93,21 @@ def spectral_normalise_(net: nn.Module, seed: int) -> nn.Module:
 def networks_from_state(state: dict) -> tuple[Config, nn.Module, nn.Module | None]:
     """The config and the trained G and D (eval mode, CPU) of a checkpoint state; D is None in a
     generator-only file (:func:`gannet.checkpoint.generator_only`)."""
-    cfg = Config.model_validate(state["config"])
-    shape = tuple(state["data_shape"])
+    from gannet.checkpoint import CheckpointError, load_weights, source_of
+    from gannet.config import ConfigError, validate
+
+    try:
+        cfg = validate(state["config"], f"config saved in {source_of(state)}")
+        shape = tuple(int(n) for n in state["data_shape"])
+    except (ConfigError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{source_of(state)}: {err}") from None
     G = build_generator(cfg, shape, 0)
-    G.load_state_dict(state.get("generator_ema") or state["generator"])  # the average of G when there is one
+    ema = state.get("generator_ema")
+    load_weights(G, ema or state["generator"], "generator" if ema is None else "generator average", state)
     if "discriminator" not in state:
         return cfg, G.eval(), None
     D = build_discriminator(cfg, shape, 0)
-    D.load_state_dict(state["discriminator"])
+    load_weights(D, state["discriminator"], "discriminator", state)
     return cfg, G.eval(), D.eval()
 
 

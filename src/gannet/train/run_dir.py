@@ -6,11 +6,17 @@
     <out>/samples/step_NNNNNNN.png  samples from a fixed noise batch
     <out>/checkpoints/last.pt     the latest checkpoint; best.pt: best by validation estimate;
                                   step_NNNNNNN.pt: every checkpoint, with train.keep_checkpoints
+    <out>/.lock                   held by the process that trains in the folder (see RunLock)
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
+import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +67,77 @@ class RunDir:
     def sample_path(self, step: int) -> Path:
         return self.samples / f"step_{step:07d}.png"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
     def has_run(self) -> bool:
         return self.last.exists() or self.metrics.exists()
+
+    def has_checkpoint(self) -> bool:
+        """Whether anything can be resumed or sampled: last, best or a kept checkpoint."""
+        return self.last.exists() or self.best.exists() or bool(self.snapshots())
+
+    def clear(self) -> None:
+        """Delete everything in the folder but its lock (``--overwrite``, or a restart before the first
+        checkpoint); the caller holds the lock, so no other process is writing here."""
+        for entry in self.root.iterdir():
+            if entry.name == self.lock_file.name:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+class RunFolderBusy(RuntimeError):
+    """Another live process holds a run folder's lock."""
+
+
+class RunLock:
+    """One process at a time trains in a run folder.
+
+    The lock is an advisory ``flock`` on ``<run>/.lock``, which also records the holder's pid, host and
+    start time for the message another process gets. The kernel drops a ``flock`` when its process
+    ends, however it ends, so a lock left by a killed process never blocks a resume: the file may stay,
+    but nobody holds it."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        self._fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        path = self.run.lock_file
+        try:
+            self.run.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise OSError(err.errno, f"cannot create the run folder's lock file ({err.strerror})", str(path)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise RunFolderBusy(
+                f"{self.run.root} is in use: {holder} is training there. Wait for it to finish or stop it "
+                f"(Ctrl-C keeps its checkpoint), or choose another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()} (since "
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S')})\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
