@@ -90,7 +90,7 @@ def markdown(gan: dict, vae: dict, real: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gan", required=True, help="a GAN run folder (its best checkpoint, else its last) or a "
                         "checkpoint file, e.g. results/mnist-2014-g.pt")
@@ -98,8 +98,11 @@ def main() -> None:
     parser.add_argument("--gan-generator", choices=list(GENERATORS), default="auto")
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--out", default="runs/gan-vs-vae")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    from gannet.hardware import describe_cpu
     from gannet.io import atomic_write_text, json_default
+
+    print(describe_cpu(), flush=True)
 
     started = time.perf_counter()
     gan = score_run(Path(args.gan), args.gan_generator, args.samples)

@@ -40,7 +40,7 @@ PLAN = {
 }
 SMOKE = ["train.steps=20", "generator.width=8", "discriminator.width=8", "generator.hidden=[32,32]",
          "discriminator.hidden=[16,16]", "monitor.enabled=false", "train.checkpoint_every=20",
-         "train.sample_every=20", "train.log_every=10", "train.tensorboard=false"]
+         "train.sample_every=20", "train.log_every=10", "train.tensorboard=false", "data.valid_size=100"]
 
 
 def finished(folder: Path) -> bool:
@@ -127,7 +127,7 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/recipes")
     parser.add_argument("--only", nargs="+", choices=list(PLAN), help="models to run (default: all)")
@@ -135,8 +135,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
     parser.add_argument("--score-only", action="store_true", help="score the runs already in --out; train none")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    from gannet.hardware import describe_cpu
     from gannet.io import atomic_write_text, json_default
+
+    print(describe_cpu(), flush=True)
 
     started, out = time.perf_counter(), Path(args.out) / ("smoke" if args.smoke else "")  # never mixed up
     out.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,30 @@
-"""Training throughput of gannet's loop against the plain PyTorch loop a user writes first.
+"""Training throughput of gannet's loop against the plain PyTorch loops a user writes first.
 
-Both train the paper's MNIST architecture (G 100-1200-1200-784, maxout D 240x5-240x5 with dropout) at
-batch 100 on the same in-memory data, in one process, alternating rounds so that drift in the machine's
-speed hits both. The plain loop is a DataLoader over a TensorDataset, sigmoid + BCELoss, Adam, three D
-forwards per step and ``.item()`` every step. gannet runs its real training loop (``Trainer.run``),
-and its images/s are read from the run's own metrics, which exclude sampling and checkpoint writing.
+All loops train the paper's MNIST architecture (G 100-1200-1200-784, maxout D 240x5-240x5 with
+dropout) at batch 100 on the same in-memory data, in one process, in interleaved rounds so that drift
+in the machine's speed hits every loop alike. Steady state: the first steps of each loop are not
+timed.
 
-Also printed: the FLOPs of one gannet step, counted by ``torch.utils.flop_counter`` on the real step,
-the achieved GFLOP/s, and the fraction of a large fp32 matrix product's GFLOP/s measured in this run.
+- ``plain, Algorithm 1``: the same work per step as gannet's alternating step (paper's Algorithm 1,
+  k = 1): a D step on a real batch and a fake batch from fresh noise, then a G step on fresh noise
+  through the updated D. Written as a user writes it first: a DataLoader over a TensorDataset,
+  ``nn.Dropout``, maxout as ``nn.Linear`` + ``max``, sigmoid + ``BCELoss``, ``torch.optim.SGD`` with
+  momentum (gannet's recipe uses the same kind of rule, classic momentum at lr 0.1, momentum 0.5),
+  and ``.item()`` of both losses every step.
+- ``plain, reused fake batch``: the loop earlier versions of this benchmark compared against (Adam;
+  the G step reuses the D step's fake batch, so it skips a G forward pass: less work than Algorithm 1).
+- gannet's own training loop (``Trainer.run`` of the ``mnist-2014`` recipe, alternating and
+  simultaneous updates), its images/s read from the run's own metrics (log intervals after the first;
+  they exclude sampling and checkpoint writing).
 
-Then the sampling rate of the generator and the peak memory of a whole training process.
+Also printed: the CPU's capability (``gannet.hardware.describe_cpu``), the FLOPs of one gannet step
+counted by ``torch.utils.flop_counter`` on the real step, the achieved GFLOP/s as a fraction of a large
+matrix product's GFLOP/s measured in the same run, the generator's sampling rate and the peak memory of
+a whole training process. bf16 rows run only where the CPU has native bf16 (else they are skipped, with
+the reason).
 
     GANNET_DATA=../shared/data python benchmarks/train_throughput.py [--rounds 3] [--steps 300]
+        [--precisions fp32 bf16] [--json out.json] [KEY=VALUE config overrides ...]
     make bench
 """
 
@@ -19,7 +32,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import math
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +46,12 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from gannet.config import load_config
+from gannet.hardware import bf16_is_fast, cpu_capability, describe_cpu
 from gannet.train.run_dir import read_metrics
 from gannet.train.trainer import Trainer
+
+BATCH = 100
+QUIET = ["monitor.enabled=false", "train.progress=false", "train.tensorboard=false", "device=cpu"]
 
 
 class _Maxout(nn.Module):
@@ -43,58 +63,99 @@ class _Maxout(nn.Module):
         return self.linear(x).view(len(x), -1, self.pieces).max(-1).values
 
 
-def plain_loop(train: torch.Tensor, steps: int, warmup: int = 20) -> float:
-    """Images/s of the straightforward loop (after ``warmup`` steps)."""
+def _plain_networks() -> tuple[nn.Module, nn.Module]:
     G = nn.Sequential(nn.Linear(100, 1200), nn.ReLU(), nn.Linear(1200, 1200), nn.ReLU(), nn.Linear(1200, 784),
                       nn.Sigmoid())
     D = nn.Sequential(nn.Dropout(0.2), _Maxout(784, 240, 5), nn.Dropout(0.5), _Maxout(240, 240, 5),
                       nn.Dropout(0.5), nn.Linear(240, 1), nn.Sigmoid())
-    opt_g, opt_d = torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
-    bce = nn.BCELoss()
-    ones, zeros = torch.ones(100, 1), torch.zeros(100, 1)
-    loader = DataLoader(TensorDataset(train.reshape(len(train), -1)), batch_size=100, shuffle=True, drop_last=True)
-    done, start = 0, None
+    return G, D
+
+
+def _noise() -> torch.Tensor:
+    return (torch.rand(BATCH, 100) * 2 - 1) * math.sqrt(3)  # U(-sqrt 3, sqrt 3), the recipe's prior
+
+
+def _timed_loop(loader: DataLoader, step, steps: int, warmup: int) -> float:
+    """Images/s of ``step(real)`` over ``steps`` batches after ``warmup`` untimed ones."""
+    done, start = 0, time.perf_counter()
     while True:
         for (real,) in loader:
             if done == warmup:
                 start = time.perf_counter()
-            fake = G(torch.rand(100, 100) * 2 - 1)
-            d_loss = bce(D(real), ones) + bce(D(fake.detach()), zeros)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-            g_loss = bce(D(fake), ones)
-            opt_g.zero_grad()
-            g_loss.backward()
-            opt_g.step()
-            d_loss.item(), g_loss.item()
+            step(real)
             done += 1
             if done == warmup + steps:
-                return steps * 100 / (time.perf_counter() - start)
+                return steps * BATCH / (time.perf_counter() - start)
 
 
-def gannet_loop(update: str, precision: str, steps: int, folder: Path, data_root: str) -> float:
+def plain_algorithm1(train: torch.Tensor, steps: int, warmup: int) -> float:
+    """Images/s of a plain loop doing Algorithm 1 as gannet's alternating step does (same work per step)."""
+    G, D = _plain_networks()
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1, momentum=0.5)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1, momentum=0.5)
+    bce = nn.BCELoss()
+    ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
+    loader = DataLoader(TensorDataset(train.reshape(len(train), -1)), batch_size=BATCH, shuffle=True, drop_last=True)
+
+    def step(real):
+        fake = G(_noise()).detach()  # D step: a real batch and a fake batch from fresh noise
+        d_loss = 0.5 * (bce(D(real), ones) + bce(D(fake), zeros))
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = bce(D(G(_noise())), ones)  # G step: fresh noise, through the updated D
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        d_loss.item(), g_loss.item()
+
+    return _timed_loop(loader, step, steps, warmup)
+
+
+def plain_reused(train: torch.Tensor, steps: int, warmup: int) -> float:
+    """Images/s of the plain loop that reuses the D step's fake batch for the G step (less work)."""
+    G, D = _plain_networks()
+    opt_g, opt_d = torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
+    bce = nn.BCELoss()
+    ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
+    loader = DataLoader(TensorDataset(train.reshape(len(train), -1)), batch_size=BATCH, shuffle=True, drop_last=True)
+
+    def step(real):
+        fake = G(_noise())
+        d_loss = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = bce(D(fake), ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        d_loss.item(), g_loss.item()
+
+    return _timed_loop(loader, step, steps, warmup)
+
+
+def recipe(update: str, precision: str, overrides: list[str], *extra: str):
+    return load_config("mnist-2014", [f"train.update={update}", f"precision={precision}", *QUIET, *overrides, *extra])
+
+
+def gannet_loop(update: str, precision: str, steps: int, log_every: int, folder: Path, overrides: list[str]) -> float:
     """Images/s of ``gannet train mnist-2014`` (the log intervals after the first)."""
-    cfg = load_config("mnist-2014", [f"train.update={update}", f"precision={precision}", f"train.steps={steps}",
-                                     "train.log_every=50",
-                                     "monitor.enabled=false", "train.progress=false", "train.tensorboard=false",
-                                     "device=cpu", f"data.root={data_root}"])
+    cfg = recipe(update, precision, overrides, f"train.steps={steps}", f"train.log_every={log_every}")
     Trainer(cfg, folder, resume=False).run()
     rates = [r["images_per_s"] for r in read_metrics(folder / "metrics.jsonl") if "images_per_s" in r][1:]
     return sum(rates) / len(rates)
 
 
-def step_flops(update: str, data_root: str, folder: Path) -> int:
-    cfg = load_config("mnist-2014", [f"train.update={update}", "train.steps=1", "monitor.enabled=false",
-                                     "train.progress=false", "train.tensorboard=false", "device=cpu",
-                                     f"data.root={data_root}"])
-    trainer = Trainer(cfg, folder)
+def step_flops(trainer: Trainer) -> int:
+    """FLOPs of one real training step of ``trainer`` (matrix products; everything else is negligible)."""
     with FlopCounterMode(display=False) as counter:
-        trainer.step_fn(trainer.gan, trainer.batches, 1, trainer.generator_loss)
+        trainer.step_fn(trainer.gan, trainer.batches, trainer.cfg.train.k, trainer.loss)
     return counter.get_total_flops()
 
 
-def matmul_peak(size: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:
+def matmul_peak(size: int, repeats: int = 10, dtype=torch.float32) -> float:
+    """GFLOP/s of a large square matrix product (the machine's practical peak for ``dtype``)."""
     a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     start = time.perf_counter()
@@ -103,80 +164,118 @@ def matmul_peak(size: int = 2048, repeats: int = 10, dtype=torch.float32) -> flo
     return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def sampling_rate(folder: Path, data_root: str, n: int = 50_000) -> float:
-    """Samples/s of a mnist-2014 generator's forward pass (fp32, inference mode, batches of 10,000)."""
-    from gannet.checkpoint import load_checkpoint
-    from gannet.models import networks_from_state
-    from gannet.noise import sample_noise
-
-    cfg = load_config("mnist-2014", ["train.steps=1", "monitor.enabled=false", "train.progress=false",
-                                     "train.tensorboard=false", "device=cpu", f"data.root={data_root}"])
-    Trainer(cfg, folder).run()
-    _, G, _ = networks_from_state(load_checkpoint(folder / "checkpoints" / "last.pt"))
-    z = sample_noise("uniform", n, 100, torch.Generator().manual_seed(0))
+def sampling_rate(generator: nn.Module, n: int) -> float:
+    """Samples/s of the generator's forward pass (fp32, inference mode, batches of up to 10,000)."""
+    z = (torch.rand(n, 100, generator=torch.Generator().manual_seed(0)) * 2 - 1) * math.sqrt(3)
+    generator.eval()
     with torch.inference_mode():
-        G(z[:1000])
+        generator(z[:1000])
         start = time.perf_counter()
         for chunk in z.split(10_000):
-            G(chunk)
+            generator(chunk)
         return n / (time.perf_counter() - start)
 
 
-def peak_memory_mb(data_root: str, update: str, steps: int = 200) -> float:
+def peak_memory_mb(update: str, steps: int, overrides: list[str]) -> float:
     """Peak resident memory of a fresh process that trains ``steps`` mnist-2014 steps (MiB)."""
-    import subprocess
-    import sys
-
     code = (
-        "import resource, tempfile\n"
+        "import json, resource, sys, tempfile\n"
         "from gannet.config import load_config\nfrom gannet.train.trainer import Trainer\n"
-        f"cfg = load_config('mnist-2014', ['train.update={update}', 'train.steps={steps}', 'train.progress=false', "
-        f"'train.tensorboard=false', 'device=cpu', 'data.root={data_root}'])\n"
+        "cfg = load_config('mnist-2014', json.loads(sys.argv[1]))\n"
         "Trainer(cfg, tempfile.mkdtemp()).run()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    keys = [f"train.update={update}", f"train.steps={steps}", *QUIET, *overrides]
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(keys)], capture_output=True, text=True,
+                         check=True).stdout
     return int(out.strip().splitlines()[-1]) / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=300)
-    args = parser.parse_args()
-    data_root = str(Path(os.environ.get("GANNET_DATA", "../shared/data")) / "mnist")
-    from gannet.data.mnist import load_mnist_splits
-
-    train = torch.from_numpy(load_mnist_splits(Path(data_root), "mnist", 10_000)["train"])
-    variants = [(u, p) for p in ("fp32", "bf16") for u in ("alternating", "simultaneous")]
-    results: dict[str, list[float]] = {"plain": [], "peak fp32": [], "peak bf16": []}
+def measure(args) -> dict:
+    """Every figure the benchmark prints, as a dict (also written by ``--json``)."""
+    precisions = list(args.precisions)
+    skipped = None
+    if "bf16" in precisions and not bf16_is_fast("cpu"):
+        precisions.remove("bf16")
+        skipped = (f"bf16 rows skipped: this CPU ({cpu_capability()}) has no native bf16 matrix products, so "
+                   "PyTorch would fall back to slow scalar code")
+    variants = [(u, p) for p in precisions for u in ("alternating", "simultaneous")]
+    results: dict[str, list[float]] = {"plain algorithm-1": [], "plain reused": []}
+    results.update({f"peak {p}": [] for p in precisions})
     results.update({f"{u} {p}": [] for u, p in variants})
     with tempfile.TemporaryDirectory() as tmp:
-        flops = {u: step_flops(u, data_root, Path(tmp) / f"flops-{u}") for u in ("alternating", "simultaneous")}
+        flops, generator = {}, None
+        for update in ("alternating", "simultaneous"):
+            trainer = Trainer(recipe(update, "fp32", args.overrides), Path(tmp) / f"flops-{update}")
+            flops[update] = step_flops(trainer)
+            generator = trainer.gan.generator
+            train = torch.from_numpy(trainer.data.train)
         for round_ in range(args.rounds):
-            results["peak fp32"].append(matmul_peak())
-            results["peak bf16"].append(matmul_peak(dtype=torch.bfloat16))
-            results["plain"].append(plain_loop(train, args.steps))
+            for precision in precisions:
+                dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+                results[f"peak {precision}"].append(matmul_peak(args.peak_size, dtype=dtype))
+            results["plain algorithm-1"].append(plain_algorithm1(train, args.steps, args.warmup))
+            results["plain reused"].append(plain_reused(train, args.steps, args.warmup))
             for update, precision in variants:
                 folder = Path(tmp) / f"{update}-{precision}-{round_}"
-                results[f"{update} {precision}"].append(gannet_loop(update, precision, args.steps, folder, data_root))
-    best = {k: max(v) for k, v in results.items()}
-    print(f"threads: {torch.get_num_threads()}; matrix-product peak: fp32 {best['peak fp32']:.0f} GFLOP/s, "
-          f"bf16 {best['peak bf16']:.0f} GFLOP/s")
-    print(f"plain loop, fp32 (DataLoader, BCELoss, Adam, 3 D forwards, .item()): {best['plain']:7.0f} images/s")
-    for update, precision in variants:
-        rate = best[f"{update} {precision}"]
-        per_image = flops[update] / 100
-        achieved = rate * per_image / 1e9
-        print(f"gannet {update:<13} {precision}: {rate:7.0f} images/s = {rate / best['plain']:.2f}x plain; "
-              f"{per_image / 1e6:.1f} MFLOP/image, {achieved:.0f} GFLOP/s = "
-              f"{achieved / best['peak ' + precision]:.0%} of the {precision} peak")
-    print("all rounds:", json.dumps({k: [round(x) for x in v] for k, v in results.items()}))
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"sampling: {sampling_rate(Path(tmp), data_root):.0f} samples/s from the mnist-2014 generator (fp32)")
-    for update in ("alternating", "simultaneous"):
-        print(f"peak memory of a mnist-2014 training process ({update}, whole process, data included): "
-              f"{peak_memory_mb(data_root, update):.0f} MiB")
+                results[f"{update} {precision}"].append(
+                    gannet_loop(update, precision, args.steps, args.log_every, folder, args.overrides))
+    figures = {"cpu": describe_cpu(), "capability": cpu_capability(), "bf16_skipped": skipped,
+               "threads": torch.get_num_threads(), "flops_per_image": {u: f / BATCH for u, f in flops.items()},
+               "rounds": results, "median": {k: statistics.median(v) for k, v in results.items()}}
+    figures["sampling_per_s"] = sampling_rate(generator, args.samples) if args.samples else None
+    figures["peak_memory_mib"] = ({u: peak_memory_mb(u, args.memory_steps, args.overrides)
+                                   for u in ("alternating", "simultaneous")} if args.memory_steps else None)
+    return figures
+
+
+def report(figures: dict) -> None:
+    med = figures["median"]
+    precisions = [k.split()[1] for k in med if k.startswith("peak ")]
+    print(f"{figures['cpu']}; matrix-product peak: "
+          + ", ".join(f"{p} {med['peak ' + p]:.0f} GFLOP/s" for p in precisions))
+    if figures["bf16_skipped"]:
+        print(figures["bf16_skipped"])
+    alg1, reused = med["plain algorithm-1"], med["plain reused"]
+    print(f"plain loop, Algorithm 1, fp32 (DataLoader, nn.Dropout, BCELoss, SGD momentum, .item()): "
+          f"{alg1:7.0f} images/s")
+    print(f"plain loop, reused fake batch, fp32 (Adam; one G forward less than Algorithm 1):       "
+          f"{reused:7.0f} images/s")
+    for precision in precisions:
+        for update in ("alternating", "simultaneous"):
+            rate = med[f"{update} {precision}"]
+            per_image = figures["flops_per_image"][update]
+            achieved = rate * per_image / 1e9
+            print(f"gannet {update:<13} {precision}: {rate:7.0f} images/s = {rate / alg1:.2f}x plain Algorithm 1, "
+                  f"{rate / reused:.2f}x plain reused; {per_image / 1e6:.1f} MFLOP/image, {achieved:.0f} GFLOP/s = "
+                  f"{achieved / med['peak ' + precision]:.0%} of the {precision} peak")
+    print("median of the rounds; all rounds:",
+          json.dumps({k: [round(x) for x in v] for k, v in figures["rounds"].items()}))
+    if figures["sampling_per_s"] is not None:
+        print(f"sampling: {figures['sampling_per_s']:.0f} samples/s from the mnist-2014 generator (fp32)")
+    for update, mib in (figures["peak_memory_mib"] or {}).items():
+        print(f"peak memory of a mnist-2014 training process ({update}, whole process, data included): {mib:.0f} MiB")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is printed")
+    parser.add_argument("--steps", type=int, default=300, help="timed steps of each loop per round")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed steps of each plain loop first")
+    parser.add_argument("--log-every", type=int, default=50, help="gannet's log interval (the first is not timed)")
+    parser.add_argument("--precisions", nargs="+", choices=["fp32", "bf16"], default=["fp32", "bf16"])
+    parser.add_argument("--peak-size", type=int, default=2048, help="side of the square matrix product timed")
+    parser.add_argument("--samples", type=int, default=50_000, help="samples drawn to time sampling (0: skip)")
+    parser.add_argument("--memory-steps", type=int, default=200, help="steps of the peak-memory processes (0: skip)")
+    parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument("overrides", nargs="*", help="config overrides for every gannet run, KEY=VALUE")
+    args = parser.parse_args(argv)
+    print(describe_cpu(), flush=True)
+    figures = measure(args)
+    report(figures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
 
 
 if __name__ == "__main__":
