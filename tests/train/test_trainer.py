@@ -11,6 +11,7 @@ import torch
 
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
+from gannet.hardware import bf16_is_fast, cpu_capability
 from gannet.train.run_dir import RunDir, read_metrics
 from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
@@ -189,6 +190,8 @@ def test_metrics_lines_are_json(tmp_path):
         json.loads(line)
 
 
+@pytest.mark.skipif(not bf16_is_fast("cpu"), reason=f"this CPU ({cpu_capability()}) has no native bf16: gannet "
+                    f"refuses precision=bf16 here")
 def test_bf16_autocast_keeps_fp32_weights_and_learns(tmp_path):
     run = tmp_path / "bf16"
     Trainer(_cfg("precision=bf16", "train.steps=200", "train.log_every=50"), run).run()

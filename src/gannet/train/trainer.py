@@ -454,10 +454,11 @@ SAMPLE_CHUNK = 10_000
 
 
 def iter_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu",
-                 chunk: int = SAMPLE_CHUNK):
+                 chunk: int | None = None):
     """``n`` samples from a checkpoint's generator, in arrays of at most ``chunk`` rows, so that memory
     does not grow with ``n``. The noise of each chunk is drawn in turn from one generator seeded with
     ``seed``; up to ``chunk`` samples this is exactly :func:`generated_samples`."""
+    chunk = chunk or SAMPLE_CHUNK
     cfg, G, _ = networks_from_state(state)
     G.to(device)
     noise = torch.Generator().manual_seed(seed)
