@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def _owning(run, world):
     if distributed.any_rank(busy is not None):
         lock.release()
         if isinstance(busy, OSError):
-            raise UsageError(f"--out {run.root}: cannot create the run folder ({busy.strerror})") from None
+            raise UsageError(f"--out {run.root}: {busy.strerror}") from None
         raise UsageError(str(busy) if busy else f"{run.root}: rank 0 could not take the run folder's lock")
     try:
         yield
@@ -395,10 +396,11 @@ def _check_output_file(out: Path) -> None:
             break
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # can we write here?
+        os.close(fd)
+        os.unlink(probe)
     except OSError as err:
-        raise UsageError(f"--out {out}: cannot create {out.parent} ({err.strerror})") from None
-    if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: {out.parent} is not writable")
+        raise UsageError(f"--out {out}: cannot write in {out.parent} ({err.strerror})") from None
 
 
 def cmd_export(argv: list[str]) -> int:

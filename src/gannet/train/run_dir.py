@@ -110,9 +110,12 @@ class RunLock:
         path = self.run.lock_file
         try:
             self.run.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OSError(err.errno, f"cannot create the run folder ({err.strerror})", str(self.run.root)) from None
+        try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise OSError(err.errno, f"cannot create the run folder's lock file ({err.strerror})", str(path)) from None
+            raise OSError(err.errno, f"cannot create its lock file {path.name} ({err.strerror})", str(path)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
