@@ -136,3 +136,24 @@ def test_a_per_sample_penalty_with_a_batch_norm_critic_is_refused():
 def test_the_cifar10_networks_refuse_settings_they_cannot_build(recipe, overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(recipe, overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# What a YAML file can do wrong: duplicate keys, exponent floats, aliases, binary data, bad seeds
+
+
+def _file(tmp_path, text, name="mine.yaml"):
+    path = tmp_path / name
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63 - 1), str(2**70)])
+def test_a_seed_must_be_a_non_negative_integer_the_streams_can_tell_apart(tmp_path, seed):
+    with pytest.raises(ConfigError, match=r"seed: .*non-negative integer.*9223372036854775806") as err:
+        load_config("toy-1d", [f"seed={seed}"])
+    assert "\n  seed: " in str(err.value)
+    with pytest.raises(ConfigError, match=r"seed: .*non-negative integer"):
+        load_config(_file(tmp_path, f"seed: {seed}\n"))
+    assert load_config("toy-1d", [f"seed={2**63 - 2}"]).seed == 2**63 - 2
+    assert load_config("toy-1d", ["seed=0"]).seed == 0

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring", "toy-grid")
 
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message names the key at fault."""
+
+
+SEED_LIMIT = 2**63 - 1  # gannet.seeding.derive_seed works modulo 2**63 - 1: larger seeds repeat smaller ones' streams
 
 
 class _Section(BaseModel):
@@ -223,7 +226,8 @@ class MonitorConfig(_Section):
 
 class Config(_Section):
     description: str = ""
-    seed: int = 0
+    seed: int = Field(0, description="the run's one seed, from which every random stream is derived "
+                      f"(gannet.seeding); 0 to {SEED_LIMIT - 1}")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: autocast forwards, fp32 master weights")
     data: DataConfig = Field(default_factory=DataConfig)
@@ -234,6 +238,14 @@ class Config(_Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, seed: int) -> int:
+        if not 0 <= seed < SEED_LIMIT:
+            raise ValueError(f"a seed is a non-negative integer no larger than {SEED_LIMIT - 1} (2**63 - 2): the "
+                             "random streams are derived from it modulo 2**63 - 1")
+        return seed
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Config:
