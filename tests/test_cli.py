@@ -183,3 +183,28 @@ def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_
     from_full = capsys.readouterr().out.splitlines()[0]
     assert main(["eval", str(out), "--samples", "50", "--valid", "20"]) == 0
     assert capsys.readouterr().out.splitlines()[0].split("(step")[0] == from_full.split("(step")[0]
+
+
+_LAUGHS = "l0: &l0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 9))
+
+
+@pytest.mark.parametrize("content, overrides, fragments", [
+    ("train:\n  steps: 3\n  steps: 5\n", [], ["'train.steps'", "twice", "lines 2 and 3"]),
+    (_LAUGHS + "seed: *l8\n", [], ["alias", "line 1"]),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", [], ["not a YAML text file"]),
+    ("seed: -1\n", [], ["seed", "non-negative integer"]),
+    ("data:\n  name: toy-1d\n", ["seed=-5"], ["seed", "non-negative integer"]),
+])
+def test_config_file_errors_are_one_short_error_line_and_exit_2(tmp_path, capsys, content, overrides, fragments):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    out = tmp_path / "run"
+    start = time.perf_counter()
+    assert _train(str(path), *overrides, "--out", str(out)) == 2
+    assert time.perf_counter() - start < 10
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(path) in err and len(err) < 2000, err[:3000]
+    assert "Traceback" not in err and all(f in err.replace(str(path), "") for f in fragments), err
+    assert not out.exists()
+

@@ -148,6 +148,118 @@ def _file(tmp_path, text, name="mine.yaml"):
     return str(path)
 
 
+@pytest.mark.parametrize("text, key, lines", [
+    ("seed: 1\ntrain:\n  steps: 3\nseed: 2\n", "'seed'", "lines 1 and 4"),
+    ("train:\n  steps: 3\n  k: 1\n  steps: 5\n", "'train.steps'", "lines 2 and 4"),
+    ("train: {steps: 3, steps: 5}\n", "'train.steps'", "on line 1 (columns 9 and 19)"),
+    ("train:\n  steps: 3\noptim:\n  lr: 0.1\ntrain:\n  k: 1\n", "'train'", "lines 1 and 5"),
+    ("monitor:\n  metrics: [modes]\n  'metrics': [classifier]\n", "'monitor.metrics'", "lines 2 and 3"),
+])
+def test_a_duplicate_key_is_refused_naming_the_file_the_key_and_its_lines(tmp_path, text, key, lines):
+    path = _file(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert path in message and key in message and lines in message and "twice" in message, message
+
+
+def test_the_same_key_in_different_sections_is_no_duplicate(tmp_path):
+    cfg = load_config(_file(tmp_path, "generator:\n  hidden: [10]\ndiscriminator:\n  hidden: [20]\n"))
+    assert cfg.generator.hidden == [10] and cfg.discriminator.hidden == [20]
+
+
+def test_exponent_floats_in_a_file_are_numbers_as_on_the_command_line(tmp_path):
+    import yaml
+
+    path = _file(tmp_path, "optim:\n  lr: 1e-3\n  lr_g: .5\n  lr_d: 2E-4\nloss:\n  gradient_penalty: 1e1\n"
+                           "generator:\n  arch: dcgan\n  output_bias: zero\ndiscriminator:\n  arch: dcgan\n"
+                           "  batch_norm: false\n")
+    cfg = load_config(path)
+    assert (cfg.optim.lr, cfg.optim.lr_g, cfg.optim.lr_d, cfg.loss.gradient_penalty) == (1e-3, 0.5, 2e-4, 10.0)
+    assert cfg == load_config(path, ["optim.lr=1e-3", "optim.lr_g=.5", "optim.lr_d=2E-4", "loss.gradient_penalty=1e1"])
+    with pytest.raises(ConfigError, match=r"optim.lr: Input should be greater than 0 \(got -0.00015\)"):
+        load_config(_file(tmp_path, "optim:\n  lr: -1.5E-4\n"))
+    with pytest.raises(ConfigError, match=r"train.steps: Input should be a valid integer \(got 1000.0\)"):
+        load_config(_file(tmp_path, "train:\n  steps: 1e3\n"))
+    assert yaml.safe_load("lr: 1e-3") == {"lr": "1e-3"}, "PyYAML's own loader is left as it is"
+
+
+@pytest.mark.parametrize("text", ["1e3", "-1.5E-4", ".5", "-.5", "+1e3", "1.5e3", "1e+3", "1.", "1_000.5", "3",
+                                  "-7", "0x10", ".inf", "1e", "e3", "1.2.3", "1e3x", "1e3.5", "abc", "null", "true"])
+def test_a_file_and_the_command_line_read_a_value_alike(tmp_path, text):
+    from gannet.config import read_config_source
+
+    raw, _ = read_config_source(_file(tmp_path, f"value: {text}\n"))
+    from_file, from_line = raw["value"], parse_value(text)
+    assert type(from_file) is type(from_line) and from_file == from_line, (from_file, from_line)
+
+
+def test_text_that_is_no_number_stays_text(tmp_path):
+    path = _file(tmp_path, "description: 1e3x\ndata:\n  name: npz\n  path: e5\n  key: 1.2.3\n")
+    cfg = load_config(path)
+    assert (cfg.description, cfg.data.path, cfg.data.key) == ("1e3x", "e5", "1.2.3")
+    assert load_config(path, ["data.key=1e3"]).data.key == "1e3"  # text keys keep their VALUE verbatim
+    with pytest.raises(ConfigError, match=r"data.key: .*string.*got 1000.0.*quotes"):
+        load_config(_file(tmp_path, "data:\n  key: 1e3\n"))
+
+
+def _laughs(levels=9):
+    """A billion-laughs file: 600 bytes whose last alias stands for 9**levels strings."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("tail", [
+    "",                                          # under unknown keys only
+    "seed: *l8\n",                               # under a wrong-typed key
+    "generator:\n  hidden: *l8\n",               # in a list of the schema
+    "data: {l: *l8}\n",                          # in a section
+])
+def test_aliases_that_expand_to_a_billion_values_give_a_short_error_at_once(tmp_path, tail):
+    import time
+    import tracemalloc
+
+    path = _file(tmp_path, _laughs() + tail)
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ConfigError) as err:
+            load_config(path, ["train.steps=5"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 5 and peak < 20e6
+    message = str(err.value)
+    assert len(message) < 2000 and path in message and "alias" in message.replace(path, ""), message
+
+
+def test_a_recursive_alias_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="alias"):
+        load_config(_file(tmp_path, "train: &t {steps: 3, again: *t}\n"))
+
+
+@pytest.mark.parametrize("name, content", [
+    ("weights.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x1c"),
+    ("mnist.npz", b"PK\x03\x04\x14\x00\x00\x00\x00\x00\xff\xfe\x00\x01"),
+    ("nul.yaml", b"seed: 1\n\x00\x00train:\n"),
+    ("control.yaml", b"seed: 1\ndescription: a\x01b\n"),
+    ("latin1.yaml", "description: caf\xe9\n".encode("latin-1")),
+])
+def test_a_binary_file_is_no_yaml_text(tmp_path, name, content):
+    path = _file(tmp_path, content, name)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert f"'{path}'" in message and "not a YAML text file" in message and len(message) < 500, message
+
+
+def test_utf8_text_with_or_without_a_byte_order_mark_is_read(tmp_path):
+    assert load_config(_file(tmp_path, "description: café\n".encode())).description == "café"
+    assert load_config(_file(tmp_path, "\ufeffdescription: café\n".encode())).description == "café"
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**63 - 1), str(2**70)])
 def test_a_seed_must_be_a_non_negative_integer_the_streams_can_tell_apart(tmp_path, seed):
     with pytest.raises(ConfigError, match=r"seed: .*non-negative integer.*9223372036854775806") as err:
@@ -157,3 +269,20 @@ def test_a_seed_must_be_a_non_negative_integer_the_streams_can_tell_apart(tmp_pa
         load_config(_file(tmp_path, f"seed: {seed}\n"))
     assert load_config("toy-1d", [f"seed={2**63 - 2}"]).seed == 2**63 - 2
     assert load_config("toy-1d", ["seed=0"]).seed == 0
+
+
+def test_values_nested_past_any_config_depth_are_a_clear_error(tmp_path):
+    path = _file(tmp_path, "train: " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(ConfigError, match=r"line 1: .*nest more than \d+ levels deep") as err:
+        load_config(path)
+    assert path in str(err.value)
+    with pytest.raises(ConfigError, match=r"generator.hidden: Input should be a valid integer"):
+        load_config(_file(tmp_path, "generator:\n  hidden: " + "[" * 20 + "]" * 20 + "\n"))
+
+
+def test_a_dumped_config_is_read_back_the_same(tmp_path):
+    from gannet.config import dump_yaml
+
+    for name in recipe_names():
+        cfg = load_config(name, ["seed=12345678901"])
+        assert load_config(_file(tmp_path, dump_yaml(cfg), f"{name}.yaml")) == cfg, name

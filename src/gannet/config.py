@@ -290,15 +290,25 @@ def recipe_text(name: str) -> str:
     return (resources.files("gannet") / "recipes" / f"{name}.yaml").read_text()
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few kB of text; anything larger is some other file
+
+
 def read_config_source(config: str) -> tuple[dict[str, Any], str]:
     """Read CONFIG (a YAML path or a recipe name) into a raw dict; also return a label for messages."""
     path = Path(config)
     if path.suffix in (".yaml", ".yml") or path.is_file():  # a folder named like a recipe is not a config
         if not path.is_file():
             raise ConfigError(f"config file '{config}' does not exist (recipes: {', '.join(recipe_names())})")
-        text, label = path.read_text(), f"file '{config}'"
+        label = f"file '{config}'"
+        try:
+            with path.open("rb") as f:
+                data: str | bytes = f.read(MAX_CONFIG_BYTES + 1)
+        except OSError as err:
+            raise ConfigError(f"{label} cannot be read: {err.strerror or err}") from None
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{label} is larger than {MAX_CONFIG_BYTES >> 20} MiB: not a config file")
     elif config in recipe_names():
-        text, label = recipe_text(config), f"recipe '{config}'"
+        data, label = recipe_text(config), f"recipe '{config}'"
     else:
         close = difflib.get_close_matches(config, recipe_names(), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -306,9 +316,15 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
             f"'{config}' is neither a YAML file nor a recipe{hint} (recipes: {', '.join(recipe_names())})"
         )
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(data, name=str(path) if label.startswith("file") else f"recipe {config}")
+    except yaml.reader.ReaderError as err:
+        raise ConfigError(f"{label} is not a YAML text file ({_reader_problem(err)})") from None
+    except _Refused as err:
+        raise ConfigError(f"{label}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{label} is not valid YAML: {err}") from None
+        raise ConfigError(f"{label} is not valid YAML: {_cut(str(err), 600)}") from None
+    except ValueError as err:  # an integer beyond Python's digit limit, a date that does not exist, ...
+        raise ConfigError(f"{label} has a value that cannot be read: {_cut(str(err), 300)}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -316,18 +332,121 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
     return raw, label
 
 
-_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+def _reader_problem(err: yaml.reader.ReaderError) -> str:
+    if isinstance(err.character, bytes | int):  # bytes that do not decode
+        byte = err.character if isinstance(err.character, int) else err.character[0]
+        return f"byte 0x{byte:02x} at offset {err.position} is not {(err.encoding or 'UTF-8').upper()} text"
+    return f"control character U+{ord(err.character):04X} at offset {err.position}"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parse_value(text: str) -> Any:
-    """Parse the VALUE of a KEY=VALUE override as YAML (numbers, booleans, lists, null)."""
+    """Parse the VALUE of a KEY=VALUE override as YAML (numbers, booleans, lists, null), as files are read;
+    VALUE that is no YAML (or holds what files may not) is kept as text."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text)
+    except (yaml.YAMLError, ValueError):
         return text
-    if isinstance(value, str) and _FLOAT.match(value):
-        return float(value)  # YAML 1.1 reads '1e-3' as a string
-    return value
+
+
+# --------------------------------------------------------------------------------------------
+# The YAML reader of config files and override values
+
+
+# Floats as YAML 1.2 writes them (1e-3, 1E+3, -.5, as Python and the command line read them), besides YAML 1.1's
+# own (1.5e-3, 1., .inf, 190:20:30.15). YAML 1.1, PyYAML's dialect, reads 1e-3 as the string '1e-3'.
+_FLOAT = re.compile(r"""^(?:
+      [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    | [-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    | [-+]?\.(?:inf|Inf|INF)
+    | \.(?:nan|NaN|NAN)
+)$""", re.X)
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Refused(yaml.YAMLError):
+    """YAML that parses but that a config file may not hold (duplicate keys, anchors and aliases)."""
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 floats, and no anchors or aliases.
+
+    Aliases are refused rather than limited: a config is a few dozen plain values, the bundled recipes use none,
+    and an alias makes a 600-byte file stand for a billion values (or for a value that holds itself), which every
+    step after loading (overrides, validation, messages) would otherwise have to guard against.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    MAX_DEPTH = 50  # nested lists and mappings; the schema's deepest value is 3 levels down
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            what = f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{event.anchor}"
+            raise _Refused(f"line {event.start_mark.line + 1}: the {_cut(what, 60)} is not accepted: config files "
+                           "take no YAML anchors or aliases (&name, *name); write each value out")
+        if self._depth >= self.MAX_DEPTH:  # before Python's recursion limit
+            raise _Refused(f"line {event.start_mark.line + 1}: values nest more than {self.MAX_DEPTH} levels deep")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_ConfigLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+
+
+def load_yaml(data: str | bytes, name: str | None = None) -> Any:
+    """Read one YAML document as config files are read: YAML 1.2 floats, no anchors or aliases, and no key
+    given twice in one mapping (:class:`yaml.YAMLError` otherwise). ``yaml.safe_load`` is left as it is.
+    ``name`` is what YAML's own messages call the source."""
+    loader = _ConfigLoader(data)
+    if name:
+        loader.name = name
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_duplicate_keys(loader, node, [])
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.Node, path: list[str]) -> None:
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(loader, item, [*path[:-1], f"{path[-1]}[{i}]"] if path else [f"[{i}]"])
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:  # '<<': its keys are defaults that this mapping's own keys override
+                _refuse_duplicate_keys(loader, value_node, path)
+                continue
+            key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            try:
+                first = seen.setdefault(key, key_node) if key is not None else key_node
+            except TypeError:  # an unhashable key: the constructor says so
+                first = key_node
+            name = _cut(".".join([*path, str(key)]), 120)
+            if first is not key_node:
+                a, b = first.start_mark, key_node.start_mark
+                where = (f"on line {a.line + 1} (columns {a.column + 1} and {b.column + 1})" if a.line == b.line
+                         else f"on lines {a.line + 1} and {b.line + 1}")
+                raise _Refused(f"key '{name}' is given twice, {where}; keep one")
+            _refuse_duplicate_keys(loader, value_node, [*path, str(key)])
 
 
 def _section(parts: list[str]) -> type[BaseModel] | None:
@@ -397,6 +516,8 @@ def _describe(error: dict[str, Any]) -> str:
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in ("model_type", "dict_type"):
         return f"{key}: must be a section of keys ({', '.join(_known_keys(loc))}), got {got!r}"
+    if error["type"] == "string_type" and isinstance(got, int | float):  # YAML read the text as a number
+        return f"{key}: {msg} (got {got!r}; write it in quotes to mean text)"
     return f"{key}: {msg} (got {got!r})"
 
 
@@ -413,8 +534,13 @@ def load_config(config: str, overrides: list[str] | None = None) -> Config:
     return validate(apply_overrides(raw, overrides or []), label)
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # config files take no anchors or aliases
+        return True
+
+
 def dump_yaml(cfg: Config) -> str:
-    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+    return yaml.dump(cfg.to_dict(), Dumper=_Dumper, sort_keys=False)
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
