@@ -240,6 +240,24 @@ def test_a_recursive_alias_is_a_clear_error(tmp_path):
         load_config(_file(tmp_path, "train: &t {steps: 3, again: *t}\n"))
 
 
+def test_long_values_and_many_errors_are_cut_short_in_messages(tmp_path):
+    path = _file(tmp_path, "generator:\n  hidden: [" + ", ".join(["-1"] * 20_000) + "]\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "generator" in message and "hidden" in message and len(message) < 2000, message[:3000]
+    path = _file(tmp_path, "discriminator:\n  hidden: [" + ", ".join(["a"] * 20_000) + "]\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "discriminator.hidden" in message and "20000 times" in message and len(message) < 2000, message[:3000]
+    path = _file(tmp_path, "discriminator:\n  hidden: [" + ", ".join(f"a{i}" for i in range(20_000)) + "]\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "discriminator.hidden" in message and "more problems" in message and len(message) < 2000, message[:3000]
+    path = _file(tmp_path, "description: [" + ", ".join([f"'{'y' * 50}'"] * 5_000) + "]\n" + "z" * 1000 + ": 1\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "description" in message and "unknown key" in message and len(message) < 2000, message[:3000]
+    path = _file(tmp_path, "seed: " + "1" * 5000 + "\n")  # more digits than Python turns into an int
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert path in message and "digits" in message and len(message) < 2000, message[:3000]
+
+
 @pytest.mark.parametrize("name, content", [
     ("weights.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x1c"),
     ("mnist.npz", b"PK\x03\x04\x14\x00\x00\x00\x00\x00\xff\xfe\x00\x01"),

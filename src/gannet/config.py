@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,20 @@ DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz"
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message names the key at fault."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 2, 8, 8, 4, 4
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` cut short: a few items of a few levels, at most ``limit`` characters, for messages."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 SEED_LIMIT = 2**63 - 1  # gannet.seeding.derive_seed works modulo 2**63 - 1: larger seeds repeat smaller ones' streams
@@ -80,9 +95,9 @@ class GeneratorConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> GeneratorConfig:
         if any(h <= 0 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
+            raise ValueError(f"hidden sizes must be positive integers, got {_short(self.hidden)}")
         if self.activations is not None and len(self.activations) != len(self.hidden):
-            raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {self.activations}")
+            raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {_short(self.activations)}")
         if self.dense is not None and self.arch != "dcgan":
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.activations is not None and self.arch == "dcgan":
@@ -93,7 +108,7 @@ class GeneratorConfig(_Section):
             raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
         if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
             raise ValueError(f"hidden: the deconv generator reshapes its last hidden layer into maps of 10x10, so it "
-                             f"needs at least one layer whose last size is a multiple of 100; got {self.hidden}")
+                             f"needs at least one layer whose last size is a multiple of 100; got {_short(self.hidden)}")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -119,12 +134,12 @@ class DiscriminatorConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> DiscriminatorConfig:
         if not self.hidden or any(h <= 0 for h in self.hidden):
-            raise ValueError(f"hidden must be a non-empty list of positive integers, got {self.hidden}")
+            raise ValueError(f"hidden must be a non-empty list of positive integers, got {_short(self.hidden)}")
         if self.dense is not None and self.arch != "dcgan":
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
-                             f"needs one size (the paper's [500]); got {self.hidden}")
+                             f"needs one size (the paper's [500]); got {_short(self.hidden)}")
         return self
 
 
@@ -152,8 +167,8 @@ class LossConfig(_Section):
             data = dict(data)
             older = data.pop("generator")
             if "name" in data and data["name"] != older:
-                raise ValueError(f"loss.generator ({older!r}, the older name of loss.name) and loss.name "
-                                 f"({data['name']!r}) disagree; give only loss.name")
+                raise ValueError(f"loss.generator ({_short(older)}, the older name of loss.name) and loss.name "
+                                 f"({_short(data['name'])}) disagree; give only loss.name")
             data["name"] = older
         return data
 
@@ -500,12 +515,25 @@ def validate(raw: dict[str, Any], label: str = "config") -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as err:
-        lines = [_describe(e) for e in err.errors()]
-        raise ConfigError(f"invalid {label}:\n  " + "\n  ".join(lines)) from None
+        raise ConfigError(f"invalid {label}:\n  " + "\n  ".join(_problem_lines(err.errors()))) from None
+
+
+MAX_PROBLEMS = 12  # lines of one error message; the same problem at many places is one line
+
+
+def _problem_lines(errors: list[dict[str, Any]]) -> list[str]:
+    counts: dict[str, int] = {}
+    for error in errors:
+        line = _cut(_describe(error), 400)
+        counts[line] = counts.get(line, 0) + 1
+    lines = [line if n == 1 else f"{line} ({n} times)" for line, n in counts.items()]
+    if len(lines) > MAX_PROBLEMS:
+        lines[MAX_PROBLEMS - 1:] = [f"... and {len(lines) - MAX_PROBLEMS + 1} more problems"]
+    return lines
 
 
 def _describe(error: dict[str, Any]) -> str:
-    loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    loc = [_cut(str(p), 60) for p in error["loc"] if not isinstance(p, int)]
     key = ".".join(loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         known = _known_keys(loc[:-1])
@@ -513,12 +541,12 @@ def _describe(error: dict[str, Any]) -> str:
         hint = f"; did you mean '{'.'.join(loc[:-1] + [close[0]])}'?" if close else ""
         return f"{key}: unknown key{hint} (keys here: {', '.join(known)})"
     got = error.get("input")
-    msg = error["msg"].removeprefix("Value error, ")
+    msg = _cut(error["msg"].removeprefix("Value error, "), 300)
     if error["type"] in ("model_type", "dict_type"):
-        return f"{key}: must be a section of keys ({', '.join(_known_keys(loc))}), got {got!r}"
+        return f"{key}: must be a section of keys ({', '.join(_known_keys(loc))}), got {_short(got)}"
     if error["type"] == "string_type" and isinstance(got, int | float):  # YAML read the text as a number
-        return f"{key}: {msg} (got {got!r}; write it in quotes to mean text)"
-    return f"{key}: {msg} (got {got!r})"
+        return f"{key}: {msg} (got {_short(got)}; write it in quotes to mean text)"
+    return f"{key}: {msg} (got {_short(got)})"
 
 
 def _known_keys(parts: list[str]) -> list[str]:
