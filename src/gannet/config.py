@@ -108,7 +108,8 @@ class GeneratorConfig(_Section):
             raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
         if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
             raise ValueError(f"hidden: the deconv generator reshapes its last hidden layer into maps of 10x10, so it "
-                             f"needs at least one layer whose last size is a multiple of 100; got {_short(self.hidden)}")
+                             "needs at least one layer whose last size is a multiple of 100; got "
+                             f"{_short(self.hidden)}")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -314,7 +315,7 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
     if path.suffix in (".yaml", ".yml") or path.is_file():  # a folder named like a recipe is not a config
         if not path.is_file():
             raise ConfigError(f"config file '{config}' does not exist (recipes: {', '.join(recipe_names())})")
-        label = f"file '{config}'"
+        label, name = f"file '{config}'", str(path)
         try:
             with path.open("rb") as f:
                 data: str | bytes = f.read(MAX_CONFIG_BYTES + 1)
@@ -323,7 +324,7 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
         if len(data) > MAX_CONFIG_BYTES:
             raise ConfigError(f"{label} is larger than {MAX_CONFIG_BYTES >> 20} MiB: not a config file")
     elif config in recipe_names():
-        data, label = recipe_text(config), f"recipe '{config}'"
+        data, label, name = recipe_text(config), f"recipe '{config}'", f"recipe {config}"
     else:
         close = difflib.get_close_matches(config, recipe_names(), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -331,7 +332,7 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
             f"'{config}' is neither a YAML file nor a recipe{hint} (recipes: {', '.join(recipe_names())})"
         )
     try:
-        raw = load_yaml(data, name=str(path) if label.startswith("file") else f"recipe {config}")
+        raw = load_yaml(data, name)
     except yaml.reader.ReaderError as err:
         raise ConfigError(f"{label} is not a YAML text file ({_reader_problem(err)})") from None
     except _Refused as err:
