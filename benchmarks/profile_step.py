@@ -1,7 +1,7 @@
 """Where one training step of the ``mnist-2014`` recipe spends its time: ``torch.profiler`` over real steps.
 
     GANNET_DATA=../shared/data python benchmarks/profile_step.py [--update alternating] [--precision fp32]
-        [--steps 100] [--warmup 20] [--rows 25] [KEY=VALUE config overrides ...]
+        [--steps 100] [--warmup 20] [--rows 25] [--threads N] [KEY=VALUE config overrides ...]
 
 Prints the CPU's capability, the step's wall time per image (unprofiled), and the profiler's table of
 operators sorted by self CPU time.
@@ -13,6 +13,7 @@ import argparse
 import tempfile
 import time
 
+import torch
 from torch.profiler import ProfilerActivity, profile
 
 from gannet.config import load_config
@@ -27,8 +28,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=100, help="steps timed, then as many profiled")
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps first")
     parser.add_argument("--rows", type=int, default=25)
+    parser.add_argument("--threads", type=int, help="torch threads (default: PyTorch's choice)")
     parser.add_argument("overrides", nargs="*", help="extra config overrides, key=value")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(describe_cpu(), flush=True)
     if args.precision == "bf16" and not bf16_is_fast("cpu"):
         print("warning: this CPU has no native bf16 matrix products; the bf16 profile shows PyTorch's slow fallback")

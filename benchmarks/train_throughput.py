@@ -25,7 +25,7 @@ a whole training process. bf16 rows run only where the CPU has native bf16 (else
 the reason).
 
     GANNET_DATA=../shared/data python benchmarks/train_throughput.py [--rounds 3] [--steps 300]
-        [--precisions fp32 bf16] [--json out.json] [KEY=VALUE config overrides ...]
+        [--precisions fp32 bf16] [--threads N] [--json out.json] [KEY=VALUE config overrides ...]
     make bench
 """
 
@@ -269,9 +269,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--peak-size", type=int, default=2048, help="side of the square matrix product timed")
     parser.add_argument("--samples", type=int, default=50_000, help="samples drawn to time sampling (0: skip)")
     parser.add_argument("--memory-steps", type=int, default=200, help="steps of the peak-memory processes (0: skip)")
+    parser.add_argument("--threads", type=int, help="torch threads for every loop (default: PyTorch's choice)")
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("overrides", nargs="*", help="config overrides for every gannet run, KEY=VALUE")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(describe_cpu(), flush=True)
     figures = measure(args)
     report(figures)
