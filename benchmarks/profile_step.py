@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
             step()
         seconds = time.perf_counter() - start
         rate = args.steps * cfg.train.batch_size / seconds
-        print(f"{args.update} {args.precision}: {rate:.0f} images/s unprofiled ({seconds / args.steps * 1e3:.2f} ms/step)")
+        print(f"{args.update} {args.precision}: {rate:.0f} images/s unprofiled "
+              f"({seconds / args.steps * 1e3:.2f} ms/step)")
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.steps):
                 step()
