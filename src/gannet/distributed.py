@@ -17,6 +17,7 @@ How gannet splits the work (see docs/distributed.md):
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,8 +80,13 @@ def setup(device: str) -> World:
 
 
 def teardown() -> None:
+    """Leave the process group. Objects that still hold its work (DistributedDataParallel's reducer, in
+    the reference cycles of a finished trainer) are collected first, while the interpreter is whole:
+    left to interpreter shutdown, gloo's threads can release them after Python is gone and abort the
+    process ("terminate called without an active exception") after a run that finished."""
     global _world
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
     _world = SINGLE
 
