@@ -13,28 +13,15 @@ from typing import BinaryIO
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Write ``path`` through ``write(file)`` into a temporary file beside it, flush, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_directory(path.parent)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """A temporary path beside ``path`` for writers that need a file name (memory-mapped arrays); when
-    the block ends normally the file is fsynced and renamed onto ``path``, otherwise removed."""
+    """A temporary path beside ``path``, for a writer that needs a file name (``atomic_write``, memory-
+    mapped arrays); when the block ends normally the file is fsynced and renamed onto ``path``,
+    otherwise removed. A reader never sees half a file, and the old ``path`` survives a failed write."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
