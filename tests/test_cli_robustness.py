@@ -267,3 +267,35 @@ def test_large_sample_requests_are_streamed_in_chunks(toy_run, tmp_path, capsys,
     assert "would take 0.01 GiB" in _error_line(capsys)
     assert main(["sample", str(toy_run), "-n", "1000000", "--out", str(tmp_path / "big.png")]) == 2
     assert "a PNG grid holds at most 10,000 samples" in _error_line(capsys)
+
+
+def test_a_users_own_files_in_the_out_folder_are_never_deleted(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious")
+    (out / "sub").mkdir()
+    assert _train("toy-ring", "train.steps=5", "--out", str(out)) == 2
+    assert "holds files that are not a gannet run (sub, thesis.txt)" in _error_line(capsys)
+    # --overwrite trains beside them, and a second --overwrite replaces only the run's own files
+    for _ in range(2):
+        assert _train("toy-ring", "train.steps=5", "--out", str(out), "--overwrite") == 0
+        assert (out / "thesis.txt").read_text() == "precious" and (out / "sub").is_dir()
+        assert load_checkpoint(RunDir(out).last)["step"] == 5
+    # a config.yaml that is not a run's would be replaced by the run's: refused, even with --overwrite
+    other = tmp_path / "configs"
+    other.mkdir()
+    (other / "config.yaml").write_text("seed: 1\n")
+    assert _train("toy-ring", "--out", str(other), "--overwrite") == 2
+    assert "config.yaml that is not a gannet run's" in _error_line(capsys)
+    assert (other / "config.yaml").read_text() == "seed: 1\n"
+
+
+def test_a_checkpoints_entry_that_is_not_a_folder_is_not_taken_for_a_fresh_run(toy_run, capsys):
+    run = RunDir(toy_run)
+    for path in run.last.parent.iterdir():
+        path.unlink()
+    run.last.parent.rmdir()
+    run.last.parent.write_text("not a folder")
+    assert _train("toy-ring", "--out", str(toy_run), "--resume") == 2
+    assert "no last checkpoint to resume" in _error_line(capsys)
+    assert run.metrics.exists()

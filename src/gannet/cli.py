@@ -138,6 +138,15 @@ def cmd_train(argv: list[str]) -> int:
         with _owning(run, world):  # rank 0 holds the folder's lock; every rank checks before any writes
             if not args.resume and run.has_run() and not args.overwrite:
                 raise UsageError(_occupied_message(run))
+            foreign = run.foreign_entries()
+            if not args.resume and run.config.name in foreign:
+                raise UsageError(f"--out {run.root}: the folder holds a {run.config.name} that is not a gannet run's, "
+                                 f"which the run would replace; choose a new or empty folder")
+            if not args.resume and foreign and not args.overwrite:
+                shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                raise UsageError(f"--out {run.root}: the folder holds files that are not a gannet run ({shown}); "
+                                 f"choose a new or empty folder, or give --overwrite to train there beside them "
+                                 f"(only a run's own files are ever replaced)")
             distributed.barrier()
             return _train(cfg, run, args, world, restart)
     finally:
@@ -208,7 +217,9 @@ def _resume_config(run, args):
     from gannet.checkpoint import CheckpointError, load_checkpoint
 
     if not run.last.exists():
-        if run.config.exists() and not run.has_checkpoint():  # killed before its first checkpoint: restart
+        checkpoints = run.last.parent
+        never_checkpointed = not checkpoints.exists() or (checkpoints.is_dir() and not any(checkpoints.iterdir()))
+        if run.config.exists() and never_checkpointed:  # killed before its first checkpoint: restart
             saved = load_config(str(run.config))
             return _with_resume_overrides(saved, args, f"{run.config}", None), True
         what = "no run" if not run.has_run() else "no last checkpoint"

@@ -24,6 +24,10 @@ from typing import Any
 from gannet.io import atomic_write_text
 
 
+# What gannet writes in a run folder (besides eval_<metric>_<checkpoint>.json records and temporary files).
+RUN_ENTRIES = ("config.yaml", "metrics.jsonl", "tensorboard", "samples", "checkpoints", "curves.png", ".lock")
+
+
 @dataclass(frozen=True)
 class RunDir:
     root: Path
@@ -78,11 +82,25 @@ class RunDir:
         """Whether anything can be resumed or sampled: last, best or a kept checkpoint."""
         return self.last.exists() or self.best.exists() or bool(self.snapshots())
 
+    def is_own(self, entry: Path) -> bool:
+        """Whether ``entry`` (a path in the folder) is one gannet writes in a run folder."""
+        name = entry.name
+        return (name in RUN_ENTRIES or (name.startswith("eval_") and name.endswith(".json"))
+                or (name.startswith(".") and name.endswith(".tmp")))
+
+    def foreign_entries(self) -> list[str]:
+        """Names in the folder that are not a run's own files (a user's files: never deleted)."""
+        if not self.root.is_dir():
+            return []
+        ran = self.has_run()  # a config.yaml without a run's log or checkpoint is someone's own file
+        return sorted(e.name for e in self.root.iterdir()
+                      if not self.is_own(e) or (e.name == self.config.name and not ran))
+
     def clear(self) -> None:
-        """Delete everything in the folder but its lock (``--overwrite``, or a restart before the first
-        checkpoint); the caller holds the lock, so no other process is writing here."""
+        """Delete the run's own files and folders, and nothing else (``--overwrite``, or a restart before
+        the first checkpoint); the caller holds the lock, so no other process is writing here."""
         for entry in self.root.iterdir():
-            if entry.name == self.lock_file.name:
+            if not self.is_own(entry) or entry.name == self.lock_file.name:
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
