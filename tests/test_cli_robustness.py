@@ -299,3 +299,33 @@ def test_a_checkpoints_entry_that_is_not_a_folder_is_not_taken_for_a_fresh_run(t
     assert _train("toy-ring", "--out", str(toy_run), "--resume") == 2
     assert "no last checkpoint to resume" in _error_line(capsys)
     assert run.metrics.exists()
+
+
+def test_a_file_that_is_not_a_checkpoint_at_all_is_named(tmp_path, capsys):
+    for name, data in (("text.pt", b"hi\n"), ("empty.pt", b""), ("garbage.pt", bytes(range(256)) * 4)):
+        (tmp_path / name).write_bytes(data)
+        assert main(["sample", str(tmp_path / name), "-n", "5", "--out", str(tmp_path / "s.npy")]) == 2
+        err = _error_line(capsys)
+        assert f"{name}: " in err and err.startswith("error: ") and not err.rstrip().endswith(":")
+
+
+def test_a_device_that_is_not_there_is_an_error(toy_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    for device, expected in (("cuda", "PyTorch sees no such CUDA device"), ("potato", "expected cpu, cuda"),
+                             ("meta", "expected cpu, cuda")):
+        assert main(["sample", str(toy_run), "-n", "4", "--out", str(tmp_path / "s.npy"), "--device", device]) == 2
+        assert expected in _error_line(capsys)
+        assert main(["eval", str(toy_run), "--metric", "modes", "--device", device]) == 2
+        assert expected in _error_line(capsys)
+    assert not (tmp_path / "s.npy").exists()
+
+
+def test_running_out_of_memory_is_an_error_line(tmp_path, capsys, monkeypatch):
+    def allocate(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 51200000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr("gannet.train.trainer.build_generator", allocate)
+    assert _train("toy-ring", "noise.dim=100000000", "--out", str(tmp_path / "run")) == 1
+    assert "error: not enough memory: " in _error_line(capsys)
+    assert not (tmp_path / "run").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             f"{path}: refused to load: the file holds pickled objects other than tensors and plain "
             f"containers, which could run arbitrary code. Only gannet checkpoints are accepted. ({first_line})"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt?): {err}") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError, TypeError,
+            AttributeError, struct.error) as err:  # what the weights-only unpickler raises on text or garbage
+        reason = " ".join(str(err).split())[:300] or type(err).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated, corrupt, or not a checkpoint at "
+                              f"all): {reason}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a gannet checkpoint (no '{FORMAT}' marker)")
     if state.get("version") != VERSION:

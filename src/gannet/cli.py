@@ -73,6 +73,16 @@ def _run_command(command, argv: list[str]) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print("error: not enough memory for what was asked (a smaller batch, network or sample count may fit)",
+              file=sys.stderr)
+        return 1
+    except RuntimeError as err:
+        if "can't allocate memory" not in str(err):  # PyTorch's allocator reports memory as a RuntimeError
+            raise
+        print(f"error: not enough memory: {' '.join(str(err).split())[:300]} (a smaller batch, network or "
+              f"sample count may fit)", file=sys.stderr)
+        return 1
 
 
 USAGE = """usage: gannet COMMAND ...
@@ -349,6 +359,7 @@ def cmd_sample(argv: list[str]) -> int:
     if args.n <= 0:
         raise UsageError(f"-n must be a positive number of samples, got {args.n}")
     _check_seed(args.seed)
+    _check_device(args.device)
     out = Path(args.out)
     if out.suffix not in (".png", ".npy"):
         raise UsageError(f"--out {out}: the file name must end in .png or .npy")
@@ -388,6 +399,21 @@ def cmd_sample(argv: list[str]) -> int:
 
 
 MAX_GRID = 10_000  # samples in one PNG grid (100 x 100 images); more go to .npy
+
+
+def _check_device(name: str) -> None:
+    """``--device``: cpu, or cuda / cuda:N where PyTorch sees that GPU."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"--device {name}: expected cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise UsageError(f"--device {name}: expected cpu, cuda or cuda:N")
+    if device.type == "cuda" and (not torch.cuda.is_available()
+                                  or (device.index or 0) >= torch.cuda.device_count()):
+        raise UsageError(f"--device {name}: PyTorch sees no such CUDA device (use --device cpu)")
 
 
 def _check_seed(seed: int) -> None:
@@ -541,6 +567,7 @@ def cmd_eval(argv: list[str]) -> int:
     if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
         raise UsageError("--samples and --valid must be positive")
     _check_seed(args.seed)
+    _check_device(args.device)
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
