@@ -329,3 +329,14 @@ def test_running_out_of_memory_is_an_error_line(tmp_path, capsys, monkeypatch):
     assert _train("toy-ring", "noise.dim=100000000", "--out", str(tmp_path / "run")) == 1
     assert "error: not enough memory: " in _error_line(capsys)
     assert not (tmp_path / "run").exists()
+
+
+def test_argument_errors_and_flag_conflicts_are_error_lines(toy_run, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["sample", str(toy_run), "-n", "abc", "--out", str(tmp_path / "s.npy")])
+    assert exit_.value.code == 2
+    assert "error: gannet sample: argument -n: invalid int value: 'abc'" in capsys.readouterr().err.splitlines()
+    assert _train("toy-ring", "--out", str(toy_run), "--resume", "--overwrite") == 2
+    assert "give one of them" in _error_line(capsys)
+    assert _train("toy-ring", "train.steps=40", "--out", str(toy_run), "--resume") == 2
+    assert "the run is at step 40 and train.steps=40: nothing to do" in _error_line(capsys)

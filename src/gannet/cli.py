@@ -115,12 +115,20 @@ class UsageError(ValueError):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with gannet's error format: the usage, then one line ``error: ...``, exit status 2."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
 # ------------------------------------------------------------------------------------------------
 # train
 
 
 def cmd_train(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet train", description="Train a GAN.")
+    parser = _Parser(prog="gannet train", description="Train a GAN.")
     parser.add_argument("config", help="YAML file or recipe name (see `gannet recipes`)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a config key, e.g. train.steps=2000")
     parser.add_argument("--out", help="run folder (default: runs/<config>-<date>-<time>)")
@@ -132,6 +140,8 @@ def cmd_train(argv: list[str]) -> int:
 
     if args.resume and not args.out:
         raise UsageError("--resume needs --out DIR, the run folder to continue")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues the run in --out and --overwrite replaces it: give one of them")
     if args.out:
         _check_run_folder(Path(args.out))
     restart = False
@@ -242,8 +252,9 @@ def _resume_config(run, args):
         raise CheckpointError(f"{run.last}: cannot resume training: the checkpoint lacks {', '.join(missing)}")
     saved = validate(state["config"], f"config saved in {run.last}")
     cfg = _with_resume_overrides(saved, args, str(run.root), state.get("source"))
-    if cfg.train.steps < state["step"]:
-        raise UsageError(f"train.steps={cfg.train.steps} is below the run's step {state['step']}; nothing to do")
+    if cfg.train.steps <= state["step"]:
+        raise UsageError(f"the run is at step {state['step']} and train.steps={cfg.train.steps}: nothing to do; give a "
+                         f"larger train.steps to extend it")
     return cfg, False
 
 
@@ -346,7 +357,7 @@ def _train(cfg, run, args, world, restart: bool = False) -> int:
 
 
 def cmd_sample(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet sample", description="Draw samples from a trained generator.")
+    parser = _Parser(prog="gannet sample", description="Draw samples from a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .pt checkpoint")
     parser.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     parser.add_argument("--out", required=True, help="output file: .png (grid or plot) or .npy (array)")
@@ -367,13 +378,17 @@ def cmd_sample(argv: list[str]) -> int:
         raise UsageError(f"-n {args.n}: a PNG grid holds at most {MAX_GRID:,} samples; write an array (.npy) for more")
     _check_output_file(out)
 
+    from gannet.checkpoint import CheckpointError
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_path
     from gannet.train.trainer import iter_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = _load_with_generator(path, args.generator)
-    shape = tuple(int(n) for n in state["data_shape"])
+    try:
+        shape = tuple(int(n) for n in state["data_shape"])
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{path}: data_shape {_short(state['data_shape'])} is not a list of sizes") from None
     if out.suffix == ".npy":
         size = args.n * math.prod(shape) * 4
         free = shutil.disk_usage(out.resolve().parent).free
@@ -441,7 +456,7 @@ def _check_output_file(out: Path) -> None:
 
 
 def cmd_export(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet export", description="Write a generator-only checkpoint: "
+    parser = _Parser(prog="gannet export", description="Write a generator-only checkpoint: "
                                      "G's weights and config, enough for sample, eval and figures.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
     parser.add_argument("--out", required=True, help="output .pt file")
@@ -470,7 +485,7 @@ def cmd_export(argv: list[str]) -> int:
 
 
 def cmd_average(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet average", description="Write the uniform average of G's weights "
+    parser = _Parser(prog="gannet average", description="Write the uniform average of G's weights "
                                      "over a run's kept checkpoints (train.keep_checkpoints) as a generator-only file.")
     parser.add_argument("run", metavar="RUN")
     parser.add_argument("--from", dest="first", type=int, required=True, help="the first step to include")
@@ -541,7 +556,7 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 
 
 def cmd_eval(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet eval", description="Evaluate a trained generator.")
+    parser = _Parser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
     parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "codes", "elbo", "inception", "all"],
                         default="parzen",
@@ -679,7 +694,7 @@ def _print_classifier(record: dict) -> None:
 
 
 def cmd_figures(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet figures", description="The paper's Figures 1-3 from a run.")
+    parser = _Parser(prog="gannet figures", description="The paper's Figures 1-3 from a run.")
     parser.add_argument("run", metavar="RUN")
     parser.add_argument("--figure", choices=["1", "2", "3", "codes"], required=True,
                         help="1-3: the paper's figures; codes: an InfoGAN run's code traversal (--code)")
@@ -752,7 +767,7 @@ def cmd_figures(argv: list[str]) -> int:
 
 
 def cmd_plot(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet plot", description="Training curves from metrics.jsonl.")
+    parser = _Parser(prog="gannet plot", description="Training curves from metrics.jsonl.")
     parser.add_argument("run", metavar="RUN")
     parser.add_argument("--out", help="output .png (default RUN/curves.png)")
     args = parser.parse_args(argv)
@@ -770,7 +785,7 @@ def cmd_plot(argv: list[str]) -> int:
 
 
 def cmd_theory(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet theory", description="The paper's theory as experiments.")
+    parser = _Parser(prog="gannet theory", description="The paper's theory as experiments.")
     sub = parser.add_subparsers(dest="experiment", required=True)
     opt = sub.add_parser("optimal-d", help="train D against a frozen G on the 1-D toy; compare with D*")
     opt.add_argument("--run", help="a toy-1d run whose G is frozen (default: G(z) = 2 + 0.8 z, z ~ N(0, 1))")
@@ -816,7 +831,7 @@ def cmd_theory(argv: list[str]) -> int:
 
 
 def cmd_classifier(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet classifier", description="The classifier gannet trains on the "
+    parser = _Parser(prog="gannet classifier", description="The classifier gannet trains on the "
                                      "real data for its sample-quality metrics (cached under $GANNET_CACHE or "
                                      "~/.cache/gannet, with its SHA-256 and test accuracy).")
     sub = parser.add_subparsers(dest="action", required=True)
@@ -858,7 +873,7 @@ def cmd_classifier(argv: list[str]) -> int:
 
 
 def cmd_recipes(argv: list[str]) -> int:
-    argparse.ArgumentParser(prog="gannet recipes", description="List the bundled recipes.").parse_args(argv)
+    _Parser(prog="gannet recipes", description="List the bundled recipes.").parse_args(argv)
     names = recipe_names()
     width = max(len(n) for n in names)
     for name in names:
@@ -868,7 +883,7 @@ def cmd_recipes(argv: list[str]) -> int:
 
 
 def cmd_data(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gannet data", description="Dataset tools.")
+    parser = _Parser(prog="gannet data", description="Dataset tools.")
     sub = parser.add_subparsers(dest="action", required=True)
     dl = sub.add_parser("download", help="fetch MNIST or Fashion-MNIST IDX files, verified")
     dl.add_argument("name", choices=["mnist", "fashion-mnist"])
