@@ -304,3 +304,11 @@ def test_a_dumped_config_is_read_back_the_same(tmp_path):
     for name in recipe_names():
         cfg = load_config(name, ["seed=12345678901"])
         assert load_config(_file(tmp_path, dump_yaml(cfg), f"{name}.yaml")) == cfg, name
+
+
+def test_learning_rates_beyond_any_float32_use_are_refused_by_name():
+    from gannet.config import ConfigError, load_config
+
+    for key in ("optim.lr", "optim.lr_g", "optim.lr_d"):
+        with pytest.raises(ConfigError, match=key.split(".")[1]):
+            load_config("toy-ring", [f"{key}=1e308"])

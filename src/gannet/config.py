@@ -205,9 +205,11 @@ class TrainConfig(_Section):
 
 class OptimConfig(_Section):
     name: Literal["momentum", "adam"] = "momentum"
-    lr: float = Field(0.1, gt=0)
-    lr_g: float | None = Field(None, gt=0, description="G's learning rate (and its encoder's); null = lr")
-    lr_d: float | None = Field(None, gt=0, description="D's learning rate (and Q's); null = lr. InfoGAN: G 1e-3, D 2e-4")
+    # Rates are bounded so that every one is a float32 number the optimisers can apply (1e308 is not).
+    lr: float = Field(0.1, gt=0, le=1e6)
+    lr_g: float | None = Field(None, gt=0, le=1e6, description="G's learning rate (and its encoder's); null = lr")
+    lr_d: float | None = Field(None, gt=0, le=1e6, description="D's learning rate (and Q's); null = lr. InfoGAN: G "
+                               "1e-3, D 2e-4")
     lr_decay: float = Field(1.000004, ge=1, description="lr at step n is lr / lr_decay**(n-1)")
     min_lr: float = Field(1e-6, ge=0)
     momentum: float = Field(0.5, ge=0, lt=1, description="momentum in the first epoch")
