@@ -150,6 +150,11 @@ def test_checkpoints_lacking_keys_or_with_weights_of_other_shapes_are_named(toy_
     assert main(["sample", str(lacking), "-n", "5", "--out", str(tmp_path / "s.npy")]) == 2
     assert "lacking.pt: a gannet checkpoint must hold" in _error_line(capsys)
 
+    malformed = tmp_path / "malformed.pt"
+    save_checkpoint({**state, "data_shape": "x"}, malformed)
+    assert main(["sample", str(malformed), "-n", "5", "--out", str(tmp_path / "s.npy")]) == 2
+    assert "malformed.pt: data_shape 'x' is not a list of sizes" in _error_line(capsys)
+
     reshaped = tmp_path / "reshaped.pt"
     name = next(iter(state["generator"]))
     save_checkpoint({**state, "generator": {**state["generator"], name: torch.zeros(3, 3)}}, reshaped)

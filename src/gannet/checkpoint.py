@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from gannet.config import cut_text, short_repr
 from gannet.io import atomic_write, atomic_write_bytes, to_bytes
 
 FORMAT = "gannet-checkpoint"
@@ -65,6 +66,9 @@ def _os_error_in(err: BaseException) -> OSError | None:
     return None
 
 
+def one_line(err: BaseException, limit: int = 400) -> str:
+    """An exception's message on one line, cut to ``limit`` characters, for an ``error:`` line."""
+    return cut_text(" ".join(str(err).split()), limit) or type(err).__name__
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu",
@@ -84,9 +88,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError, TypeError,
             AttributeError, struct.error) as err:  # what the weights-only unpickler raises on text or garbage
-        reason = " ".join(str(err).split())[:300] or type(err).__name__
         raise CheckpointError(f"{path}: not a readable checkpoint (truncated, corrupt, or not a checkpoint at "
-                              f"all): {reason}") from None
+                              f"all): {one_line(err, 300)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a gannet checkpoint (no '{FORMAT}' marker)")
     if state.get("version") != VERSION:
@@ -98,6 +101,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     wrong = [key for key in ("config", "generator") if key in required and not isinstance(state[key], dict)]
     if wrong:
         raise CheckpointError(f"{path}: its {' and '.join(wrong)} must be a mapping")
+    shape = state.get("data_shape") if "data_shape" in required else [1]
+    if not isinstance(shape, list | tuple) or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise CheckpointError(f"{path}: data_shape {short_repr(shape)} is not a list of sizes")
     state[LOADED_FROM] = str(path)
     return state
 
@@ -113,11 +119,8 @@ def load_weights(module: torch.nn.Module, weights: Any, what: str, state: dict[s
     try:
         module.load_state_dict(weights)
     except (RuntimeError, TypeError, AttributeError, KeyError) as err:
-        detail = " ".join(str(err).split())
-        if len(detail) > 400:
-            detail = detail[:400] + "..."
         raise CheckpointError(f"{source_of(state)}: the {what} weights do not fit the network its config describes "
-                              f"({detail})") from None
+                              f"({one_line(err)})") from None
 
 
 GENERATORS = ("auto", "average", "raw")

@@ -24,6 +24,7 @@ from gannet.config import (
     load_config,
     read_config_source,
     recipe_names,
+    short_repr,
     validate,
 )
 
@@ -178,14 +179,20 @@ def _check_run_folder(out: Path) -> None:
     below a file, or a folder whose nearest existing parent cannot be written."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is an existing file, not a run folder")
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    if existing is not None and existing != out:
-        if not existing.is_dir():
-            raise UsageError(f"--out {out}: {existing} is a file, so no folder can be made below it")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise UsageError(f"--out {out}: cannot create the run folder: {existing} is not writable")
-    elif existing == out and not os.access(out, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: the run folder is not writable")
+    if (blocker := _file_above(out)) is not None:
+        raise UsageError(f"--out {out}: {blocker} is a file, so no folder can be made below it")
+    if out.exists():
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise UsageError(f"--out {out}: the run folder is not writable")
+    elif (existing := next((p for p in out.parents if p.exists()), None)) is not None \
+            and not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot create the run folder: {existing} is not writable")
+
+
+def _file_above(path: Path) -> Path | None:
+    """The nearest existing parent of ``path`` when it is a file, so that nothing can be made below it."""
+    existing = next((p for p in path.parents if p.exists()), None)
+    return existing if existing is not None and not existing.is_dir() else None
 
 
 @contextlib.contextmanager
@@ -288,21 +295,16 @@ def _with_resume_overrides(saved, args, where: str, source: str | None):
     cfg = validate(apply_overrides(saved.to_dict(), args.overrides), f"config of {where} with overrides")
     same_source = args.config == source or Path(args.config).resolve() == run.config.resolve()
     if not same_source:
-        given = flatten(load_config(args.config, [o for o in args.overrides]).to_dict())
+        given = flatten(load_config(args.config, args.overrides).to_dict())
         changed = [k for k in kept if given.get(k) != kept[k] and k not in RESUMABLE_KEYS]
         if changed:
-            lines = "\n  ".join(f"{k}: run has {_short(kept[k])}, {args.config} has {_short(given.get(k))}"
+            lines = "\n  ".join(f"{k}: run has {short_repr(kept[k], 80)}, {args.config} has {short_repr(given.get(k), 80)}"
                                 for k in changed)
             raise UsageError(
                 f"{args.config} is not the config of the run in {run.root}; they differ in keys that change "
                 f"what is trained:\n  {lines}\nResume with: gannet train {run.config} --out {run.root} --resume"
             )
     return cfg
-
-
-def _short(value, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _train(cfg, run, args, world, restart: bool = False) -> int:
@@ -378,17 +380,13 @@ def cmd_sample(argv: list[str]) -> int:
         raise UsageError(f"-n {args.n}: a PNG grid holds at most {MAX_GRID:,} samples; write an array (.npy) for more")
     _check_output_file(out)
 
-    from gannet.checkpoint import CheckpointError
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_path
     from gannet.train.trainer import iter_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = _load_with_generator(path, args.generator)
-    try:
-        shape = tuple(int(n) for n in state["data_shape"])
-    except (TypeError, ValueError):
-        raise CheckpointError(f"{path}: data_shape {_short(state['data_shape'])} is not a list of sizes") from None
+    shape = tuple(state["data_shape"])  # checked by load_checkpoint
     if out.suffix == ".npy":
         size = args.n * math.prod(shape) * 4
         free = shutil.disk_usage(out.resolve().parent).free
@@ -441,11 +439,8 @@ def _check_output_file(out: Path) -> None:
     folder that cannot be created or written."""
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; give a file name")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(f"--out {out}: {parent} is a file, so nothing can be written below it")
-            break
+    if (blocker := _file_above(out)) is not None:
+        raise UsageError(f"--out {out}: {blocker} is a file, so nothing can be written below it")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)  # can we write here?

@@ -30,7 +30,7 @@ _REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 2, 
 _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
 
 
-def _short(value: Any, limit: int = 120) -> str:
+def short_repr(value: Any, limit: int = 120) -> str:
     """``repr(value)`` cut short: a few items of a few levels, at most ``limit`` characters, for messages."""
     try:
         text = _REPR.repr(value)
@@ -95,9 +95,9 @@ class GeneratorConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> GeneratorConfig:
         if any(h <= 0 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive integers, got {_short(self.hidden)}")
+            raise ValueError(f"hidden sizes must be positive integers, got {short_repr(self.hidden)}")
         if self.activations is not None and len(self.activations) != len(self.hidden):
-            raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {_short(self.activations)}")
+            raise ValueError(f"activations: one per hidden layer ({len(self.hidden)}), got {short_repr(self.activations)}")
         if self.dense is not None and self.arch != "dcgan":
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.activations is not None and self.arch == "dcgan":
@@ -109,7 +109,7 @@ class GeneratorConfig(_Section):
         if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
             raise ValueError(f"hidden: the deconv generator reshapes its last hidden layer into maps of 10x10, so it "
                              "needs at least one layer whose last size is a multiple of 100; got "
-                             f"{_short(self.hidden)}")
+                             f"{short_repr(self.hidden)}")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -135,12 +135,12 @@ class DiscriminatorConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> DiscriminatorConfig:
         if not self.hidden or any(h <= 0 for h in self.hidden):
-            raise ValueError(f"hidden must be a non-empty list of positive integers, got {_short(self.hidden)}")
+            raise ValueError(f"hidden must be a non-empty list of positive integers, got {short_repr(self.hidden)}")
         if self.dense is not None and self.arch != "dcgan":
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
-                             f"needs one size (the paper's [500]); got {_short(self.hidden)}")
+                             f"needs one size (the paper's [500]); got {short_repr(self.hidden)}")
         return self
 
 
@@ -168,8 +168,8 @@ class LossConfig(_Section):
             data = dict(data)
             older = data.pop("generator")
             if "name" in data and data["name"] != older:
-                raise ValueError(f"loss.generator ({_short(older)}, the older name of loss.name) and loss.name "
-                                 f"({_short(data['name'])}) disagree; give only loss.name")
+                raise ValueError(f"loss.generator ({short_repr(older)}, the older name of loss.name) and loss.name "
+                                 f"({short_repr(data['name'])}) disagree; give only loss.name")
             data["name"] = older
         return data
 
@@ -340,9 +340,9 @@ def read_config_source(config: str) -> tuple[dict[str, Any], str]:
     except _Refused as err:
         raise ConfigError(f"{label}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{label} is not valid YAML: {_cut(str(err), 600)}") from None
+        raise ConfigError(f"{label} is not valid YAML: {cut_text(str(err), 600)}") from None
     except ValueError as err:  # an integer beyond Python's digit limit, a date that does not exist, ...
-        raise ConfigError(f"{label} has a value that cannot be read: {_cut(str(err), 300)}") from None
+        raise ConfigError(f"{label} has a value that cannot be read: {cut_text(str(err), 300)}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -357,7 +357,7 @@ def _reader_problem(err: yaml.reader.ReaderError) -> str:
     return f"control character U+{ord(err.character):04X} at offset {err.position}"
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_text(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -412,7 +412,7 @@ class _ConfigLoader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             what = f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{event.anchor}"
-            raise _Refused(f"line {event.start_mark.line + 1}: the {_cut(what, 60)} is not accepted: config files "
+            raise _Refused(f"line {event.start_mark.line + 1}: the {cut_text(what, 60)} is not accepted: config files "
                            "take no YAML anchors or aliases (&name, *name); write each value out")
         if self._depth >= self.MAX_DEPTH:  # before Python's recursion limit
             raise _Refused(f"line {event.start_mark.line + 1}: values nest more than {self.MAX_DEPTH} levels deep")
@@ -458,7 +458,7 @@ def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.Node, path: list[
                 first = seen.setdefault(key, key_node) if key is not None else key_node
             except TypeError:  # an unhashable key: the constructor says so
                 first = key_node
-            name = _cut(".".join([*path, str(key)]), 120)
+            name = cut_text(".".join([*path, str(key)]), 120)
             if first is not key_node:
                 a, b = first.start_mark, key_node.start_mark
                 where = (f"on line {a.line + 1} (columns {a.column + 1} and {b.column + 1})" if a.line == b.line
@@ -527,7 +527,7 @@ MAX_PROBLEMS = 12  # lines of one error message; the same problem at many places
 def _problem_lines(errors: list[dict[str, Any]]) -> list[str]:
     counts: dict[str, int] = {}
     for error in errors:
-        line = _cut(_describe(error), 400)
+        line = cut_text(_describe(error), 400)
         counts[line] = counts.get(line, 0) + 1
     lines = [line if n == 1 else f"{line} ({n} times)" for line, n in counts.items()]
     if len(lines) > MAX_PROBLEMS:
@@ -536,7 +536,7 @@ def _problem_lines(errors: list[dict[str, Any]]) -> list[str]:
 
 
 def _describe(error: dict[str, Any]) -> str:
-    loc = [_cut(str(p), 60) for p in error["loc"] if not isinstance(p, int)]
+    loc = [cut_text(str(p), 60) for p in error["loc"] if not isinstance(p, int)]
     key = ".".join(loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         known = _known_keys(loc[:-1])
@@ -544,12 +544,12 @@ def _describe(error: dict[str, Any]) -> str:
         hint = f"; did you mean '{'.'.join(loc[:-1] + [close[0]])}'?" if close else ""
         return f"{key}: unknown key{hint} (keys here: {', '.join(known)})"
     got = error.get("input")
-    msg = _cut(error["msg"].removeprefix("Value error, "), 300)
+    msg = cut_text(error["msg"].removeprefix("Value error, "), 300)
     if error["type"] in ("model_type", "dict_type"):
-        return f"{key}: must be a section of keys ({', '.join(_known_keys(loc))}), got {_short(got)}"
+        return f"{key}: must be a section of keys ({', '.join(_known_keys(loc))}), got {short_repr(got)}"
     if error["type"] == "string_type" and isinstance(got, int | float):  # YAML read the text as a number
-        return f"{key}: {msg} (got {_short(got)}; write it in quotes to mean text)"
-    return f"{key}: {msg} (got {_short(got)})"
+        return f"{key}: {msg} (got {short_repr(got)}; write it in quotes to mean text)"
+    return f"{key}: {msg} (got {short_repr(got)})"
 
 
 def _known_keys(parts: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gannet import distributed
-from gannet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gannet.checkpoint import CheckpointError, load_checkpoint, one_line, save_checkpoint
 from gannet.config import Config, ConfigError, dump_yaml
 from gannet.data import Dataset, load_dataset
 from gannet.data.batches import ShuffledBatches
@@ -185,9 +185,8 @@ class Trainer:
             try:
                 self._load(state)
             except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
-                detail = " ".join(str(err).split())[:400]
                 raise CheckpointError(f"{self.run_dir.last}: cannot resume from it: its state does not fit the "
-                                      f"run its config describes ({type(err).__name__}: {detail})") from None
+                                      f"run its config describes ({type(err).__name__}: {one_line(err)})") from None
 
     # ---------------------------------------------------------------------------------------
     # The loop
