@@ -13,9 +13,12 @@ from gannet.data.mnist import FILES
 
 
 @pytest.fixture(autouse=True)
-def _quiet_matplotlib(monkeypatch, tmp_path):
+def _isolated_environment(monkeypatch, tmp_path):
+    """Quiet matplotlib, and a classifier cache of the test's own: a classifier a test trains on a few
+    fake images must never land in the user's ~/.cache/gannet, where real evaluations would use it."""
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / ".mpl"))
+    monkeypatch.setenv("GANNET_CACHE", str(tmp_path / "gannet-cache"))
 
 
 def write_fake_mnist(root: Path, n_train: int = 300, n_test: int = 50, seed: int = 0) -> Path:

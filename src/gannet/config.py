@@ -86,7 +86,9 @@ class GeneratorConfig(_Section):
     width: int = Field(64, gt=0, description="dcgan: channels of the last hidden feature map (ngf)")
     dense: int | None = Field(None, gt=0, description="dcgan: a fully connected layer of this many units (batch "
                               "norm, ReLU) before the first feature map (InfoGAN's MNIST G: 1024); null = none")
-    output: Literal["sigmoid", "linear"] = "sigmoid"
+    output: Literal["sigmoid", "tanh", "linear"] = Field(
+        "sigmoid", description="sigmoid: images in [0, 1]; tanh (dcgan): (1 + tanh(a)) / 2, the DCGAN paper's tanh "
+        "output mapped from [-1, 1] to gannet's [0, 1]; linear: unbounded")
     output_bias: Literal["marginals", "zero"] = "marginals"
     init_range: float | None = Field(0.05, gt=0, description="weights ~ U(-r, r), biases 0; null = PyTorch default")
     output_init_range: float | None = Field(None, gt=0, description="mlp: the output layer's r when it differs "
@@ -104,6 +106,8 @@ class GeneratorConfig(_Section):
             raise ValueError("activations: the dcgan generator's layers are ReLU; activations applies to mlp and deconv")
         if self.output_init_range is not None and self.arch != "mlp":
             raise ValueError(f"output_init_range: applies to arch: mlp, not to arch: {self.arch}")
+        if self.output == "tanh" and self.arch != "dcgan":
+            raise ValueError(f"output: 'tanh' is an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "deconv" and self.output != "linear":
             raise ValueError("output: the deconv generator's output is linear, as in the paper (set output: linear)")
         if self.arch == "deconv" and (not self.hidden or self.hidden[-1] % 100):
@@ -122,6 +126,8 @@ class DiscriminatorConfig(_Section):
         "none: no D (train.update: vae)")
     width: int = Field(64, gt=0, description="dcgan: channels of the first feature map (ndf)")
     batch_norm: bool = Field(True, description="dcgan: batch norm after each convolution but the first")
+    centre_input: bool = Field(False, description="dcgan: D reads 2x - 1, images on [-1, 1] as in the DCGAN "
+                               "paper, where gannet keeps them on [0, 1]")
     dense: int | None = Field(None, gt=0, description="dcgan: a fully connected layer of this many units (batch "
                               "norm, LeakyReLU) after the convolutions, read by InfoGAN's Q (InfoGAN's MNIST D: "
                               "1024); null = none")
@@ -138,6 +144,8 @@ class DiscriminatorConfig(_Section):
             raise ValueError(f"hidden must be a non-empty list of positive integers, got {short_repr(self.hidden)}")
         if self.dense is not None and self.arch != "dcgan":
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
+        if self.centre_input and self.arch != "dcgan":
+            raise ValueError(f"centre_input: an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
                              f"needs one size (the paper's [500]); got {short_repr(self.hidden)}")

@@ -55,8 +55,30 @@ def test_a_dense_layer_gives_infogans_mnist_networks():
     assert D.feature_dim == 24 and D.features(x).shape == (5, 24) and D(x).shape == (5,)
     # the dense layer covers the whole last map (7x7), so it is fully connected; D's output reads only it
     assert D.net[-4].kernel_size == (7, 7) and D.net[-1].in_channels == 24 and D.net[-1].kernel_size == (1, 1)
-    plain = build_discriminator(load_config("dcgan-mnist", ["discriminator.width=8"]), (28, 28), 1)
+    plain = build_discriminator(load_config("dcgan-mnist", ["discriminator.width=8", "discriminator.dense=null"]),
+                                (28, 28), 1)
     assert plain.feature_dim == 16 * 7 * 7
     critic = build_discriminator(load_config("wgan-gp-mnist", ["discriminator.dense=24", "discriminator.width=8"]),
                                  (28, 28), 1)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
+
+
+def test_tanh_output_and_a_centred_d_input_are_the_papers_networks_on_unit_images():
+    """generator.output=tanh gives (1 + tanh(a)) / 2 on [0, 1]; discriminator.centre_input makes D read
+    2x - 1: together the paper's [-1, 1] networks, computed on gannet's [0, 1] images."""
+    base = ["generator.width=8", "discriminator.width=8", "generator.dense=null", "discriminator.dense=null"]
+    tanh = load_config("dcgan-mnist", [*base, "generator.output=tanh", "discriminator.centre_input=true"])
+    sigmoid = load_config("dcgan-mnist", base)
+    z = torch.randn(6, 100)
+    G_t, G_s = build_generator(tanh, (28, 28), 0), build_generator(sigmoid, (28, 28), 0)
+    with torch.no_grad():
+        pre = G_s.net(z.reshape(6, -1, 1, 1)).reshape(6, 28, 28)
+        torch.testing.assert_close(G_t(z), (torch.tanh(pre) + 1) / 2)
+        D_c, D_u = build_discriminator(tanh, (28, 28), 1), build_discriminator(sigmoid, (28, 28), 1)
+        x = torch.rand(6, 28, 28)
+        torch.testing.assert_close(D_c(x), D_u(2 * x - 1))
+        assert not torch.allclose(D_c(x), D_u(x))
+    with pytest.raises(ConfigError, match="tanh"):
+        load_config("mnist-2014", ["generator.output=tanh"])
+    with pytest.raises(ConfigError, match="centre_input"):
+        load_config("mnist-2014", ["discriminator.centre_input=true"])

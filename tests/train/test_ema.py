@@ -70,3 +70,41 @@ def test_turning_the_average_on_at_a_resume_leaves_training_unchanged(tmp_path):
         assert all(torch.equal(plain[net][k], late[net][k]) for k in plain[net])
     assert plain["generator_ema"] is None
     assert any(not torch.equal(late["generator_ema"][k], late["generator"][k]) for k in late["generator"])
+
+
+def test_refreshed_statistics_are_the_averaged_g_s_own_batch_statistics():
+    G = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2), nn.BatchNorm1d(2))
+    ema = GeneratorAverage(G, 0.5)
+    with torch.no_grad():
+        for p in G.parameters():
+            p.add_(torch.randn_like(p))
+    ema.update(G)  # averaged weights, but G's statistics copied
+    batches = [torch.randn(50, 3, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+    feed = iter(batches)
+    ema.refresh_statistics(lambda n: next(feed), batches=4, batch_size=50)
+    avg = ema.average
+    first = [avg[0](x) for x in batches]  # the first layer's outputs, batch by batch
+    torch.testing.assert_close(avg[1].running_mean, torch.stack([h.mean(0) for h in first]).mean(0))
+    torch.testing.assert_close(avg[1].running_var, torch.stack([h.var(0) for h in first]).mean(0))
+    assert not avg.training and avg[1].momentum == 0.1  # back in eval mode, momentum restored
+    assert not torch.equal(avg[1].running_mean, G[1].running_mean)
+
+
+def test_a_batch_norm_g_s_average_is_saved_with_statistics_of_its_own_and_resumes_exactly(tmp_path, fake_mnist):
+    def cfg(steps):
+        return load_config("dcgan-mnist", [f"data.root={fake_mnist}", "data.valid_size=50", "generator.width=4", "discriminator.width=4",
+                                           "generator.dense=8", "discriminator.dense=8", "train.batch_size=8",
+                                           "train.ema=0.9", f"train.steps={steps}", "train.checkpoint_every=4",
+                                           "train.sample_every=4", "monitor.enabled=false", "train.progress=false",
+                                           "train.tensorboard=false", "device=cpu"])
+
+    Trainer(cfg(8), tmp_path / "straight").run()
+    Trainer(cfg(4), tmp_path / "resumed").run()
+    Trainer(cfg(8), tmp_path / "resumed", resume=True).run()
+    straight = load_checkpoint(RunDir(tmp_path / "straight").last)
+    resumed = load_checkpoint(RunDir(tmp_path / "resumed").last)
+    means = [k for k in straight["generator"] if k.endswith("running_mean")]
+    assert means and all(not torch.equal(straight["generator"][k], straight["generator_ema"][k]) for k in means)
+    for part in ("generator", "generator_ema", "discriminator"):
+        for k, v in straight[part].items():
+            assert torch.equal(v, resumed[part][k]), (part, k)

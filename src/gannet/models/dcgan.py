@@ -3,7 +3,10 @@
 Generator: z -> transposed convolution to a 4x4 (7x7 for 28x28) map of ``width * 2**(stages - 1)``
 channels (8x width for 64x64, 4x for 32x32, 2x for 28x28) -> [stride-2 transposed convolution ->
 batch norm -> ReLU], halving the channels and doubling the size, up to the image. The output is sigmoid (gannet keeps images in [0, 1]; the paper's
-tanh on [-1, 1] is the same map up to an affine change) or linear.
+tanh on [-1, 1] is the same map up to an affine change), ``tanh``: (1 + tanh(a)) / 2 = sigmoid(2a), the
+paper's tanh output mapped onto [0, 1], or linear. ``centre_input`` makes D read 2x - 1: with a tanh G
+the two networks then compute exactly the paper's functions on the paper's [-1, 1] images, while data,
+samples and metrics stay on [0, 1].
 
 Discriminator: [stride-2 convolution -> batch norm -> LeakyReLU(0.2)] halving the size and doubling
 the channels (no batch norm on the first layer, as in the paper), then one convolution over the last
@@ -83,13 +86,16 @@ class DCGANGenerator(nn.Module):
         x = self.net(z.reshape(len(z), -1, 1, 1))
         if self.output == "sigmoid":
             x = torch.sigmoid(x)
+        elif self.output == "tanh":  # the paper's tanh on [-1, 1], mapped onto [0, 1]
+            x = torch.tanh(x).add(1.0).mul(0.5)
         return x.reshape(len(z), *self.data_shape)
 
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True,
-                 dense: int | None = None):
+                 dense: int | None = None, centre_input: bool = False):
         super().__init__()
+        self.centre_input = centre_input
         channels, side, stages = _geometry(tuple(data_shape))
         self.batch_statistics = batch_norm  # the training steps then pass real and fake as two batches
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -113,7 +119,8 @@ class DCGANDiscriminator(nn.Module):
         self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
 
     def _feature_map(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net[:-1](x.unsqueeze(1) if x.dim() == 3 else x)
+        x = x.unsqueeze(1) if x.dim() == 3 else x
+        return self.net[:-1](2.0 * x - 1.0 if self.centre_input else x)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden feature map, flattened: (N, feature_dim)."""

@@ -5,14 +5,27 @@ of G, and G's buffers (batch-norm running statistics) are copied as they are. Th
 usually gives better samples than the last iterate of a game that oscillates around its equilibrium
 (Yazici et al. 2019; used by BigGAN and StyleGAN). It is saved in checkpoints as ``generator_ema``,
 and sampling and evaluation use it whenever it is there. Every score's protocol says which G it used.
+
+G's running statistics belong to G's weights, not to the averaged ones: with batch norm, the average
+fed with G's statistics normalises by the wrong means and variances. On InfoGAN's MNIST networks
+that made the averaged G worse than G itself (Frechet distance 17.1 against 9.9 at step 4,000; 94.7
+against 26.2 at step 2,000). So before the average is used (samples, monitors, checkpoints)
+:meth:`GeneratorAverage.refresh_statistics` recomputes them for the averaged weights, as BigGAN's
+"standing statistics" do: the average over fresh noise batches of the batch statistics of the
+averaged G itself (9.8 and 14.9 at those steps). A G without batch norm skips this.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+STATISTICS_BATCHES = 20  # batches of fresh noise for the averaged G's batch-norm statistics
+STATISTICS_BATCH_SIZE = 250
 
 
 class GeneratorAverage:
@@ -28,6 +41,28 @@ class GeneratorAverage:
             avg.lerp_(current, 1.0 - self.decay)  # avg + (1 - beta) (current - avg)
         for avg, current in zip(self.average.buffers(), generator.buffers()):
             avg.copy_(current)
+
+    @torch.no_grad()
+    def refresh_statistics(self, noise: Callable[[int], torch.Tensor], batches: int = STATISTICS_BATCHES,
+                           batch_size: int = STATISTICS_BATCH_SIZE) -> None:
+        """Set every batch-norm layer's running mean and variance to the average, over ``batches``
+        batches of ``noise(batch_size)``, of the averaged G's own batch statistics. The next
+        :meth:`update` copies G's statistics again, so this never changes what training does."""
+        norms = [m for m in self.average.modules() if isinstance(m, _BatchNorm)]
+        if not norms:
+            return
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches below
+        self.average.train()
+        try:
+            for _ in range(batches):
+                self.average(noise(batch_size))
+        finally:
+            self.average.eval()
+            for m, momentum in zip(norms, momenta):
+                m.momentum = momentum
 
     def state_dict(self) -> dict:
         return self.average.state_dict()

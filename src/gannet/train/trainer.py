@@ -159,6 +159,7 @@ class Trainer:
         self.loss = LOSSES[cfg.loss.name]
         self.tracker = StatsTracker(self.device)
         self.ema = GeneratorAverage(G, cfg.train.ema) if cfg.train.ema else None
+        self._average_refreshed_at: int | None = None
 
         fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
         n_fixed = 100 if self.data.kind == "image" else 2000
@@ -266,9 +267,21 @@ class Trainer:
         """The G that samples, validates and is scored: the moving average when ``train.ema`` is on."""
         return self.gan.generator if self.ema is None else self.ema.average
 
+    def _refresh_average(self) -> None:
+        """Recompute the moving average's batch-norm statistics for its own weights, once per step at
+        most, from a noise stream of its own (:meth:`GeneratorAverage.refresh_statistics`): training's
+        random streams are untouched, so a resumed run still matches one that ran straight through."""
+        if self.ema is None or self._average_refreshed_at == self.step:
+            return
+        stream = torch.Generator(self.device).manual_seed(derive_seed(self.cfg.seed, f"average-statistics-{self.step}"))
+        self.ema.refresh_statistics(lambda n: sample_noise(self.cfg.noise.prior, n, self.cfg.noise.dim, stream,
+                                                           self.device, **codes_of(self.cfg.noise)))
+        self._average_refreshed_at = self.step
+
     def _with_sampler(self, use):
         """``use(G)`` with the sampling G in eval mode (batch norm from running statistics, as in
         checkpoints), then back to training mode: sampling never changes G's state."""
+        self._refresh_average()
         with evaluating(self.sampling_generator) as G:
             return use(G)
 
@@ -337,6 +350,7 @@ class Trainer:
 
     def _state(self) -> dict:
         gan = self.gan
+        self._refresh_average()
         return {
             "step": self.step,
             "config": self.cfg.to_dict(),
