@@ -81,3 +81,34 @@ def test_each_side_of_the_bound_trains_its_own_player():
     loss.backward()
     assert all(p.grad is not None for p in G.parameters())
     assert math.isfinite(loss.item()) and loss.item() > 0
+
+
+def test_q_reads_the_features_of_d_s_own_pass_with_the_same_gradients_as_a_second_pass():
+    """Q reuses the features of the pass D has just made on the fake batch (one body pass per fake
+    batch instead of two): the step's updates are those of recomputing them."""
+    from gannet.data.batches import ShuffledBatches
+    from gannet.losses import LOSSES
+    from gannet.models.dcgan import DCGANDiscriminator
+    from gannet.train import info
+    from gannet.train.steps import alternating_step
+
+    cfg = load_config("infogan-mnist", ["generator.width=8", "discriminator.width=8", "generator.dense=16",
+                                        "discriminator.dense=16"])
+    data = torch.rand(64, 28, 28, generator=torch.Generator().manual_seed(0))
+
+    def one_step(reuse: bool):
+        gan = _gan(cfg)
+        d_terms, g_terms = info.terms_from_config(cfg)
+        gan.regularisers, gan.generator_terms = d_terms, g_terms
+        body_passes = []
+        gan.discriminator.net[-3].register_forward_hook(lambda *a: body_passes.append(1))  # the dense layer's LeakyReLU
+        if not reuse:
+            gan.discriminator.features = lambda x: DCGANDiscriminator._feature_map(gan.discriminator, x).flatten(1)
+        alternating_step(gan, ShuffledBatches(data, 16, 3), 1, LOSSES["nonsaturating"])
+        return [p.detach().clone() for net in (gan.generator, gan.discriminator) for p in net.parameters()], len(body_passes)
+
+    shared, passes_shared = one_step(True)
+    recomputed, passes_recomputed = one_step(False)
+    assert (passes_shared, passes_recomputed) == (3, 5)  # real and fake for D, fake for G; Q's two extra
+    for a, b in zip(shared, recomputed):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)

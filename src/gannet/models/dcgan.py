@@ -117,15 +117,24 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.channels = channels
         self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (input, features) of the last forward
 
     def _feature_map(self, x: torch.Tensor) -> torch.Tensor:
         x = x.unsqueeze(1) if x.dim() == 3 else x
         return self.net[:-1](2.0 * x - 1.0 if self.centre_input else x)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden feature map, flattened: (N, feature_dim)."""
+        """The last hidden feature map, flattened: (N, feature_dim).
+
+        When the last forward pass was on this very tensor (InfoGAN's Q reading the codes of the fake
+        batch D has just scored), its features are returned, graph included, instead of running D's
+        body a second time: in training mode the batch statistics, and so the features, are the same."""
+        if self._last is not None and self._last[0] is x:
+            return self._last[1]
         return self._feature_map(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One output per image, shape (N,): a logit, or a score for the critic losses."""
-        return self.net[-1](self._feature_map(x)).reshape(len(x))
+        h = self._feature_map(x)
+        self._last = (x, h.flatten(1)) if self.training and hasattr(self, "code_head") else None
+        return self.net[-1](h).reshape(len(x))

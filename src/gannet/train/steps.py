@@ -98,8 +98,9 @@ def _bare(module: nn.Module) -> nn.Module:
 def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor, latent: Tensor,
                              real_out: Tensor, fake_out: Tensor) -> Tensor:
     d_loss = loss.discriminator(real_out, fake_out)
+    fake = fake.detach() if fake.requires_grad else fake  # the very batch D scored, when it has no graph
     for regulariser in gan.regularisers:
-        d_loss = d_loss + regulariser.penalty(gan, real, fake.detach(), latent)
+        d_loss = d_loss + regulariser.penalty(gan, real, fake, latent)
     return d_loss
 
 
