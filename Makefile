@@ -34,6 +34,7 @@ test: install-dev
 bench: install
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/parzen_speed.py
+	$(BIN)/python benchmarks/dcgan_step.py
 
 # Table 1 of the paper, end to end (hours on 2 cores; rerun to continue; see docs/reproduction.md)
 table1: install
