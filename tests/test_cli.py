@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -183,6 +184,32 @@ def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_
     from_full = capsys.readouterr().out.splitlines()[0]
     assert main(["eval", str(out), "--samples", "50", "--valid", "20"]) == 0
     assert capsys.readouterr().out.splitlines()[0].split("(step")[0] == from_full.split("(step")[0]
+
+
+def test_export_with_discriminator_and_half_keeps_q_for_the_codes_metric(tmp_path, capsys, fake_mnist):
+    run = tmp_path / "run"
+    assert _train("infogan-mnist", "--out", str(run), f"data.root={fake_mnist}", "data.valid_size=100",
+                  "train.batch_size=20", "train.steps=3", "monitor.enabled=false", "generator.width=4",
+                  "discriminator.width=4", "generator.dense=8", "discriminator.dense=8", "train.ema=0.9") == 0
+    plain, full_file = tmp_path / "g.pt", tmp_path / "gq16.pt"
+    assert main(["export", str(run), "--out", str(plain), "--generator", "average"]) == 0
+    assert main(["eval", str(plain), "--metric", "codes", "--data-root", str(fake_mnist)]) == 2
+    assert "no Q" in capsys.readouterr().err
+    assert main(["export", str(run), "--out", str(full_file), "--generator", "average", "--with-discriminator",
+                 "--half"]) == 0
+    exported, full = load_checkpoint(full_file), load_checkpoint(RunDir(run).last)
+    assert exported["contents"] == "generator and discriminator" and exported["stored_as"] == "float16"
+    assert exported["averaged"] and "opt_d" not in exported
+    weights = exported["discriminator"]["code_head.net.0.weight"]
+    assert weights.dtype == torch.float16
+    torch.testing.assert_close(weights.float(), full["discriminator"]["code_head.net.0.weight"], rtol=1e-3, atol=1e-4)
+    assert main(["eval", str(full_file), "--metric", "codes", "--data-root", str(fake_mnist)]) == 0
+    assert "codes" in capsys.readouterr().out
+    assert main(["sample", str(full_file), "-n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").dtype == np.float32
+    assert main(["export", str(full_file), "--out", str(tmp_path / "again.pt"), "--with-discriminator"]) == 0
+    assert main(["export", str(plain), "--out", str(tmp_path / "no.pt"), "--with-discriminator"]) == 2
+    assert "no discriminator" in capsys.readouterr().err
 
 
 _LAUGHS = "l0: &l0 [x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -147,7 +147,7 @@ def with_generator(state: dict[str, Any], which: str = "auto", where: str = "che
 
 
 GENERATOR_KEYS = ("step", "config", "source", "data_shape", "data_kind", "generator", "generator_ema", "averaged",
-                  "average_of", "best_valid")
+                  "average_of", "best_valid", "stored_as")
 
 
 def as_average(state: dict[str, Any], weights: dict[str, Any], average_of: list[int] | None = None) -> dict[str, Any]:
@@ -162,17 +162,29 @@ def as_average(state: dict[str, Any], weights: dict[str, Any], average_of: list[
     return out
 
 
-def generator_only(state: dict[str, Any]) -> dict[str, Any]:
+def generator_only(state: dict[str, Any], discriminator: bool = False, half: bool = False) -> dict[str, Any]:
     """The part of a training checkpoint needed to sample from and evaluate G (not to resume training):
     about a third of the file for the paper's MNIST model. ``gannet sample``, ``eval`` and ``figures``
     accept it like a full checkpoint.
+
+    ``discriminator`` also keeps D's weights (not its optimiser): InfoGAN's Q is part of D, and
+    ``gannet eval --metric codes`` reads the codes with it. ``half`` stores the floating-point weights
+    as float16, half the file; they are loaded back into float32 networks (``load_state_dict`` casts),
+    so the file is a rounded copy of the trained weights, and scores of it are scores of that copy.
 
     The file is meant to travel, so the config's ``data.root`` (a folder of this machine) is dropped:
     wherever the file is used, the dataset is found through ``$GANNET_DATA`` or ``--data-root``."""
     kept = {k: state[k] for k in GENERATOR_KEYS if k in state}
     kept["config"] = {**state["config"], "data": {**state["config"]["data"], "root": None}}
-    for key in ("generator", "generator_ema"):
+    for key in ("generator", "generator_ema") + (("discriminator",) if discriminator else ()):
         if state.get(key) is not None:
-            kept[key] = {k: v.detach().cpu().contiguous() for k, v in state[key].items()}
-    kept["contents"] = "generator"
+            kept[key] = {k: _stored(v, half) for k, v in state[key].items()}
+    kept["contents"] = "generator and discriminator" if discriminator else "generator"
+    if half:
+        kept["stored_as"] = "float16"
     return kept
+
+
+def _stored(tensor: torch.Tensor, half: bool) -> torch.Tensor:
+    tensor = tensor.detach().cpu()
+    return (tensor.half() if half and tensor.is_floating_point() else tensor).contiguous()

@@ -252,7 +252,7 @@ def _resume_config(run, args):
         what = "no run" if not run.has_run() else "no last checkpoint"
         raise UsageError(f"{run.root}: {what} to resume (expected {run.last})")
     state = load_checkpoint(run.last)
-    if state.get("contents") == "generator":
+    if str(state.get("contents", "")).startswith("generator"):
         raise CheckpointError(f"{run.last}: a generator-only checkpoint (gannet export) cannot resume training")
     missing = [k for k in RESUME_STATE_KEYS if k not in state]
     if missing:
@@ -458,22 +458,30 @@ def cmd_export(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
                         "(default: best by validation when the run has one, else last)")
     _add_generator_option(parser)
+    parser.add_argument("--with-discriminator", action="store_true", help="also keep D's weights (InfoGAN's Q is "
+                        "part of D: gannet eval --metric codes needs them)")
+    parser.add_argument("--half", action="store_true", help="store the weights as float16: half the file, a "
+                        "rounded copy of the trained weights (loaded back as float32)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if out.suffix != ".pt":
         raise UsageError(f"--out {out}: the file name must end in .pt")
     _check_output_file(out)
 
-    from gannet.checkpoint import as_average, generator_only, save_checkpoint
+    from gannet.checkpoint import CheckpointError, as_average, generator_only, save_checkpoint
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
-    state = _load_with_generator(path, args.generator)
+    full = state = _load_with_generator(path, args.generator)
+    if args.with_discriminator and full.get("discriminator") is None:
+        raise CheckpointError(f"{path}: --with-discriminator: this file holds no discriminator weights")
     if args.generator == "average" and not state.get("averaged"):  # the average alone, in G's place: half the file
         state = as_average(state, state["generator_ema"])
+        if args.with_discriminator:
+            state["discriminator"] = full["discriminator"]
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(generator_only(state), out)
+    save_checkpoint(generator_only(state, discriminator=args.with_discriminator, half=args.half), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
           file=sys.stderr)
     return 0
