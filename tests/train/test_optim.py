@@ -87,3 +87,24 @@ def test_the_trainer_gives_each_optimiser_its_players_rate_and_logs_both(tmp_pat
     assert trainer.gan.opt_g.param_groups[0]["lr"] == 0.02 and trainer.gan.opt_d.param_groups[0]["lr"] == 0.03
     record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])
     assert (record["lr"], record["lr_g"]) == (0.03, 0.02)
+
+
+def test_adam_is_pytorch_s_rule_fused():
+    """gannet's Adam is torch.optim.Adam with fused=True: the same updates, up to float rounding."""
+    from gannet.train.optim import make_optimizer
+
+    torch.manual_seed(0)
+    ours, reference = torch.nn.Linear(30, 20), torch.nn.Linear(30, 20)
+    reference.load_state_dict(ours.state_dict())
+    cfg = OptimConfig(name="adam", lr=1e-3, beta1=0.5, beta2=0.999)
+    opt = make_optimizer(ours.parameters(), cfg)
+    ref = torch.optim.Adam(reference.parameters(), lr=1e-3, betas=(0.5, 0.999), foreach=False, fused=False)
+    assert opt.defaults["fused"]
+    for step in range(20):
+        x = torch.randn(16, 30, generator=torch.Generator().manual_seed(step))
+        for net, o in ((ours, opt), (reference, ref)):
+            o.zero_grad()
+            net(x).square().mean().backward()
+            o.step()
+    for a, b in zip(ours.parameters(), reference.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
