@@ -1,6 +1,7 @@
-"""Where one training step of the ``mnist-2014`` recipe spends its time: ``torch.profiler`` over real steps.
+"""Where one training step of a recipe (``mnist-2014`` by default) spends its time: ``torch.profiler``
+over real steps.
 
-    GANNET_DATA=../shared/data python benchmarks/profile_step.py [--update alternating] [--precision fp32]
+    GANNET_DATA=../shared/data python benchmarks/profile_step.py [--recipe dcgan-mnist] [--update alternating] [--precision fp32]
         [--steps 100] [--warmup 20] [--rows 25] [--threads N] [KEY=VALUE config overrides ...]
 
 Prints the CPU's capability, the step's wall time per image (unprofiled), and the profiler's table of
@@ -23,6 +24,7 @@ from gannet.train.trainer import Trainer
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", default="mnist-2014")
     parser.add_argument("--update", default="alternating", choices=["alternating", "simultaneous"])
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     parser.add_argument("--steps", type=int, default=100, help="steps timed, then as many profiled")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(describe_cpu(), flush=True)
     if args.precision == "bf16" and not bf16_is_fast("cpu"):
         print("warning: this CPU has no native bf16 matrix products; the bf16 profile shows PyTorch's slow fallback")
-    cfg = load_config("mnist-2014", [f"train.update={args.update}", f"precision={args.precision}",
+    cfg = load_config(args.recipe, [f"train.update={args.update}", f"precision={args.precision}",
                                      "monitor.enabled=false", "train.progress=false", "train.tensorboard=false",
                                      "device=cpu", *args.overrides])
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict:
             step()
         seconds = time.perf_counter() - start
         rate = args.steps * cfg.train.batch_size / seconds
-        print(f"{args.update} {args.precision}: {rate:.0f} images/s unprofiled "
+        print(f"{args.recipe} {args.update} {args.precision}: {rate:.0f} images/s unprofiled "
               f"({seconds / args.steps * 1e3:.2f} ms/step)")
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.steps):

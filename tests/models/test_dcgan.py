@@ -82,3 +82,28 @@ def test_tanh_output_and_a_centred_d_input_are_the_papers_networks_on_unit_image
         load_config("mnist-2014", ["generator.output=tanh"])
     with pytest.raises(ConfigError, match="centre_input"):
         load_config("mnist-2014", ["discriminator.centre_input=true"])
+
+
+def test_fully_connected_convolutions_are_matrix_products_of_the_same_function():
+    """FullConv2d and PointConvTranspose2d compute the convolution they subclass (outputs and
+    gradients), as one matrix product, with the weights in the convolution's shape."""
+    from torch import nn
+
+    from gannet.models.dcgan import FullConv2d, PointConvTranspose2d
+
+    torch.manual_seed(0)
+    for ours, parent, x in ((FullConv2d(6, 5, 3), nn.Conv2d, torch.randn(4, 6, 3, 3)),
+                            (FullConv2d(6, 5, 1, bias=False), nn.Conv2d, torch.randn(4, 6, 1, 1)),
+                            (PointConvTranspose2d(6, 5, 7, bias=False), nn.ConvTranspose2d, torch.randn(4, 6, 1, 1)),
+                            (PointConvTranspose2d(6, 5, 3), nn.ConvTranspose2d, torch.randn(4, 6, 1, 1))):
+        a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+        fast, slow = ours(a), parent.forward(ours, b)
+        torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
+        (fast * torch.arange(fast.numel()).reshape(fast.shape)).sum().backward()
+        grad_fast = ours.weight.grad.clone()
+        ours.weight.grad = None
+        (slow * torch.arange(slow.numel()).reshape(slow.shape)).sum().backward()
+        torch.testing.assert_close(grad_fast, ours.weight.grad, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-4)
+    wider = FullConv2d(6, 5, 3)  # an input larger than the kernel: an ordinary convolution
+    torch.testing.assert_close(wider(torch.ones(2, 6, 5, 5)), nn.Conv2d.forward(wider, torch.ones(2, 6, 5, 5)))
