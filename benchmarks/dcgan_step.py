@@ -47,25 +47,26 @@ QUIET = ["monitor.enabled=false", "train.progress=false", "train.tensorboard=fal
 
 
 def plain_networks(cfg: Config) -> tuple[nn.Module, nn.Module]:
-    """The recipe's G and D written as plain ``nn.Sequential`` stacks (28x28 grey images)."""
+    """The recipe's G and D as a user writes them in plain PyTorch (28x28 grey images): the fully
+    connected layers as ``nn.Linear``, the rest as in the PyTorch DCGAN example."""
     nz, ngf, ndf = cfg.noise.dim, cfg.generator.width, cfg.discriminator.width
     g_dense, d_dense = cfg.generator.dense, cfg.discriminator.dense
-    g_layers: list[nn.Module] = [nn.Unflatten(1, (nz, 1, 1))]
+    g_layers: list[nn.Module] = []
     if g_dense:
-        g_layers += [nn.Conv2d(nz, g_dense, 1, bias=False), nn.BatchNorm2d(g_dense), nn.ReLU(True)]
-    g_layers += [nn.ConvTranspose2d(g_dense or nz, 2 * ngf, 7, 1, 0, bias=False), nn.BatchNorm2d(2 * ngf), nn.ReLU(True),
+        g_layers += [nn.Linear(nz, g_dense, bias=False), nn.BatchNorm1d(g_dense), nn.ReLU(True)]
+    g_layers += [nn.Linear(g_dense or nz, 2 * ngf * 49, bias=False), nn.Unflatten(1, (2 * ngf, 7, 7)),
+                 nn.BatchNorm2d(2 * ngf), nn.ReLU(True),
                  nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
                  nn.ConvTranspose2d(ngf, 1, 4, 2, 1), nn.Sigmoid()]
     d_layers: list[nn.Module] = [nn.Conv2d(1, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),
                                  nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf),
-                                 nn.LeakyReLU(0.2, True)]
+                                 nn.LeakyReLU(0.2, True), nn.Flatten()]
     if d_dense:
-        d_layers += [nn.Conv2d(2 * ndf, d_dense, 7, 1, 0, bias=False), nn.BatchNorm2d(d_dense),
-                     nn.LeakyReLU(0.2, True), nn.Conv2d(d_dense, 1, 1)]
+        d_layers += [nn.Linear(2 * ndf * 49, d_dense, bias=False), nn.BatchNorm1d(d_dense), nn.LeakyReLU(0.2, True),
+                     nn.Linear(d_dense, 1)]
     else:
-        d_layers += [nn.Conv2d(2 * ndf, 1, 7, 1, 0)]
-    d_layers += [nn.Flatten(), nn.Sigmoid()]
-    return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+        d_layers += [nn.Linear(2 * ndf * 49, 1)]
+    return nn.Sequential(*g_layers), nn.Sequential(*d_layers, nn.Sigmoid())
 
 
 def plain_loop(cfg: Config, train: torch.Tensor, steps: int, warmup: int) -> float:
