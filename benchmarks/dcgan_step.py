@@ -35,12 +35,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from torch.utils.flop_counter import FlopCounterMode
 
 from gannet.config import Config, load_config
 from gannet.hardware import cpu_capability, describe_cpu
-from gannet.train.run_dir import read_metrics
 from gannet.train.trainer import Trainer
+from train_throughput import logged_rate, matmul_peak, run, step_flops  # the sibling benchmark's helpers
 
 QUIET = ["monitor.enabled=false", "train.progress=false", "train.tensorboard=false", "device=cpu",
          "train.sample_every=1000000", "train.checkpoint_every=1000000", "train.ema=null"]
@@ -101,24 +100,7 @@ def plain_loop(cfg: Config, train: torch.Tensor, steps: int, warmup: int) -> flo
 def gannet_loop(cfg: Config, folder: Path) -> float:
     """Images/s of gannet's own training loop (the log intervals after the first)."""
     Trainer(cfg, folder).run()
-    rates = [r["images_per_s"] for r in read_metrics(folder / "metrics.jsonl") if "images_per_s" in r][1:]
-    return sum(rates) / len(rates)
-
-
-def flops_per_image(cfg: Config, folder: Path) -> float:
-    trainer = Trainer(cfg, folder)
-    with FlopCounterMode(display=False) as counter:
-        trainer.step_fn(trainer.gan, trainer.batches, trainer.cfg.train.k, trainer.loss)
-    return counter.get_total_flops() / cfg.train.batch_size
-
-
-def matmul_peak(size: int, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+    return logged_rate(folder)
 
 
 def measure(args) -> dict:
@@ -129,7 +111,7 @@ def measure(args) -> dict:
         sys.exit(f"error: {args.recipe}: the plain loop is written for a DCGAN G and D with k = 1 and no InfoGAN term")
     rounds: dict[str, list[float]] = {"plain": [], "gannet": [], "peak fp32": []}
     with tempfile.TemporaryDirectory() as tmp:
-        per_image = flops_per_image(cfg_of("train.steps=1"), Path(tmp) / "flops")
+        per_image = step_flops(Trainer(cfg_of("train.steps=1"), Path(tmp) / "flops")) / cfg.train.batch_size
         from gannet.data import load_dataset
 
         train = torch.from_numpy(load_dataset(cfg.data, cfg.seed).train)
@@ -168,16 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, help="torch threads for both loops (default: PyTorch's choice)")
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("overrides", nargs="*", help="config overrides for both loops, KEY=VALUE")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(describe_cpu(), flush=True)
-    figures = measure(args)
-    report(figures)
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
-    return figures
-
+    return run(parser.parse_args(argv), measure, report)
 
 if __name__ == "__main__":
     main()

@@ -144,6 +144,11 @@ def gannet_loop(update: str, precision: str, steps: int, log_every: int, folder:
     """Images/s of ``gannet train mnist-2014`` (the log intervals after the first)."""
     cfg = recipe(update, precision, overrides, f"train.steps={steps}", f"train.log_every={log_every}")
     Trainer(cfg, folder, resume=False).run()
+    return logged_rate(folder)
+
+
+def logged_rate(folder: Path) -> float:
+    """Mean images/s of a finished run's log intervals after the first (which includes start-up)."""
     rates = [r["images_per_s"] for r in read_metrics(folder / "metrics.jsonl") if "images_per_s" in r][1:]
     return sum(rates) / len(rates)
 
@@ -272,7 +277,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, help="torch threads for every loop (default: PyTorch's choice)")
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("overrides", nargs="*", help="config overrides for every gannet run, KEY=VALUE")
-    args = parser.parse_args(argv)
+    return run(parser.parse_args(argv), measure, report)
+
+
+def run(args, measure, report) -> dict:
+    """A benchmark's body: set ``--threads``, print the CPU, measure, report, and write ``--json``."""
     if args.threads:
         torch.set_num_threads(args.threads)
     print(describe_cpu(), flush=True)
