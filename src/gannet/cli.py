@@ -473,13 +473,11 @@ def cmd_export(argv: list[str]) -> int:
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
-    full = state = _load_with_generator(path, args.generator)
-    if args.with_discriminator and full.get("discriminator") is None:
+    state = _load_with_generator(path, args.generator)
+    if args.with_discriminator and state.get("discriminator") is None:
         raise CheckpointError(f"{path}: --with-discriminator: this file holds no discriminator weights")
     if args.generator == "average" and not state.get("averaged"):  # the average alone, in G's place: half the file
-        state = as_average(state, state["generator_ema"])
-        if args.with_discriminator:
-            state["discriminator"] = full["discriminator"]
+        state = {**as_average(state, state["generator_ema"]), "discriminator": state.get("discriminator")}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(generator_only(state, discriminator=args.with_discriminator, half=args.half), out)
     print(f"gannet: wrote G of {path} (step {state['step']}) to {out}, {out.stat().st_size / 2**20:.1f} MiB",
