@@ -12,7 +12,7 @@ import torch
 import pytest
 from PIL import Image
 
-from gannet.checkpoint import load_checkpoint
+from gannet.checkpoint import is_generator_only, load_checkpoint
 from gannet.cli import main
 from gannet.train.run_dir import RunDir, read_metrics
 
@@ -165,6 +165,7 @@ def test_export_keeps_only_the_generator_and_it_samples_and_evaluates_alike(tmp_
     assert main(["export", str(run), "--out", str(out)]) == 0
     exported, full = load_checkpoint(out), load_checkpoint(RunDir(run).last)
     assert "discriminator" not in exported and "opt_g" not in exported and exported["contents"] == "generator"
+    assert is_generator_only(exported) and not is_generator_only(full)
     assert full["config"]["data"]["root"] == str(fake_mnist) and exported["config"]["data"]["root"] is None
     monkeypatch.setenv("GANNET_DATA", str(fake_mnist.parent))  # where an exported file finds its data
     assert out.stat().st_size < RunDir(run).last.stat().st_size / 2

@@ -185,6 +185,12 @@ def generator_only(state: dict[str, Any], discriminator: bool = False, half: boo
     return kept
 
 
+def is_generator_only(state: dict[str, Any]) -> bool:
+    """Whether ``state`` is a file :func:`generator_only` wrote (``gannet export``): it samples and
+    evaluates, but lacks the optimisers and random state that resuming training needs."""
+    return str(state.get("contents", "")).startswith("generator")
+
+
 def _stored(tensor: torch.Tensor, half: bool) -> torch.Tensor:
     tensor = tensor.detach().cpu()
     return (tensor.half() if half and tensor.is_floating_point() else tensor).contiguous()

@@ -241,7 +241,7 @@ def _resume_config(run, args):
     CONFIG itself must be the run's own: the name or file it was started from, its saved config.yaml,
     or any config that agrees with it on every key that changes what is trained. An override that
     repeats the run's own value (the command the run was started with, plus ``--resume``) is accepted."""
-    from gannet.checkpoint import CheckpointError, load_checkpoint
+    from gannet.checkpoint import CheckpointError, is_generator_only, load_checkpoint
 
     if not run.last.exists():
         checkpoints = run.last.parent
@@ -252,7 +252,7 @@ def _resume_config(run, args):
         what = "no run" if not run.has_run() else "no last checkpoint"
         raise UsageError(f"{run.root}: {what} to resume (expected {run.last})")
     state = load_checkpoint(run.last)
-    if str(state.get("contents", "")).startswith("generator"):
+    if is_generator_only(state):
         raise CheckpointError(f"{run.last}: a generator-only checkpoint (gannet export) cannot resume training")
     missing = [k for k in RESUME_STATE_KEYS if k not in state]
     if missing:
