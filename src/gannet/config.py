@@ -131,6 +131,9 @@ class DiscriminatorConfig(_Section):
     dense: int | None = Field(None, gt=0, description="dcgan: a fully connected layer of this many units (batch "
                               "norm, LeakyReLU) after the convolutions, read by InfoGAN's Q (InfoGAN's MNIST D: "
                               "1024); null = none")
+    extra_stages: int = Field(0, ge=0, description="dcgan: stride-2 convolutions after the 7x7 (28x28 images) or "
+                              "4x4 map, each halving it and doubling the channels (1: the WGAN-GP authors' MNIST "
+                              "critic depth, 64-128-256 channels)")
     hidden: list[int] = Field(default_factory=lambda: [240, 240])
     pieces: int = Field(5, gt=0, description="maxout pieces per unit")
     keep_input: float = Field(0.8, gt=0, le=1, description="dropout keep probability on D's input")
@@ -146,6 +149,8 @@ class DiscriminatorConfig(_Section):
             raise ValueError(f"dense: a dense layer is an option of arch: dcgan, not of arch: {self.arch}")
         if self.centre_input and self.arch != "dcgan":
             raise ValueError(f"centre_input: an option of arch: dcgan, not of arch: {self.arch}")
+        if self.extra_stages and self.arch != "dcgan":
+            raise ValueError(f"extra_stages: an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
                              f"needs one size (the paper's [500]); got {short_repr(self.hidden)}")

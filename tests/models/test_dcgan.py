@@ -63,6 +63,24 @@ def test_a_dense_layer_gives_infogans_mnist_networks():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
 
 
+def test_extra_stages_deepen_the_critic_as_the_wgan_gp_authors_mnist_one():
+    """extra_stages=1: 28x28 -> 14 -> 7 -> 3, channels width, 2 width, 4 width (Gulrajani et al. 2017, code)."""
+    cfg = load_config("wgan-gp-mnist", ["discriminator.width=8", "discriminator.extra_stages=1"])
+    D = build_discriminator(cfg, (28, 28), 0)
+    convs = [m for m in D.net if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 16, 32, 1]
+    assert convs[-1].kernel_size == (3, 3) and D.feature_dim == 32 * 3 * 3
+    x = torch.rand(5, 28, 28)
+    assert D(x).shape == (5,) and D.features(x).shape == (5, 32 * 9)
+    dense = build_discriminator(load_config("dcgan-mnist", ["discriminator.width=8", "discriminator.dense=12",
+                                                             "discriminator.extra_stages=1"]), (28, 28), 0)
+    assert dense(x).shape == (5,) and dense.features(x).shape == (5, 12)
+    with pytest.raises(ValueError, match="extra_stages: 3 more stride-2 convolutions would shrink the 7x7 map"):
+        build_discriminator(load_config("wgan-gp-mnist", ["discriminator.extra_stages=3"]), (28, 28), 0)
+    with pytest.raises(ConfigError, match="extra_stages: an option of arch: dcgan"):
+        load_config("mnist-2014", ["discriminator.extra_stages=1"])
+
+
 def test_tanh_output_and_a_centred_d_input_are_the_papers_networks_on_unit_images():
     """generator.output=tanh gives (1 + tanh(a)) / 2 on [0, 1]; discriminator.centre_input makes D read
     2x - 1: together the paper's [-1, 1] networks, computed on gannet's [0, 1] images."""

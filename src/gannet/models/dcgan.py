@@ -10,7 +10,9 @@ samples and metrics stay on [0, 1].
 
 Discriminator: [stride-2 convolution -> batch norm -> LeakyReLU(0.2)] halving the size and doubling
 the channels (no batch norm on the first layer, as in the paper), then one convolution over the last
-map to one output. ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
+map to one output. ``extra_stages`` adds that many stride-2 convolutions after the 7x7 (28x28 images)
+or 4x4 map, each halving its side (rounding down) and doubling the channels: one gives the WGAN-GP
+authors' MNIST critic depth (Gulrajani et al. 2017, code: convolutions of 64, 128 and 256 channels). ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
 (Gulrajani et al. 2017): the penalty is per sample, batch statistics couple the samples.
 
 ``dense`` adds a fully connected layer of that many units, with batch norm: in G between the latent
@@ -116,10 +118,15 @@ class DCGANGenerator(nn.Module):
 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True,
-                 dense: int | None = None, centre_input: bool = False):
+                 dense: int | None = None, centre_input: bool = False, extra_stages: int = 0):
         super().__init__()
         self.centre_input = centre_input
         channels, side, stages = _geometry(tuple(data_shape))
+        stages += extra_stages
+        last_side = SIZES[side] // 2 ** extra_stages  # a 4x4 stride-2 convolution with padding 1 floors n/2
+        if last_side < 1:
+            raise ValueError(f"extra_stages: {extra_stages} more stride-2 convolutions would shrink the "
+                             f"{SIZES[side]}x{SIZES[side]} map of these {side}x{side} images to nothing")
         self.batch_statistics = batch_norm  # the training steps then pass real and fake as two batches
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         c = width
@@ -129,14 +136,14 @@ class DCGANDiscriminator(nn.Module):
                 layers.append(nn.BatchNorm2d(2 * c))
             layers.append(nn.LeakyReLU(0.2, True))
             c *= 2
-        self.feature_dim = c * SIZES[side] ** 2  # the last feature map, flattened (InfoGAN's Q reads it)
+        self.feature_dim = c * last_side ** 2  # the last feature map, flattened (InfoGAN's Q reads it)
         if dense:  # InfoGAN's MNIST D: a fully connected layer over the last map, which Q then reads
-            layers += [FullConv2d(c, dense, SIZES[side], 1, 0, bias=not batch_norm)]
+            layers += [FullConv2d(c, dense, last_side, 1, 0, bias=not batch_norm)]
             layers += [nn.BatchNorm2d(dense)] if batch_norm else []
             layers += [nn.LeakyReLU(0.2, True), FullConv2d(dense, 1, 1)]
             self.feature_dim = dense
         else:
-            layers.append(FullConv2d(c, 1, SIZES[side], 1, 0))
+            layers.append(FullConv2d(c, 1, last_side, 1, 0))
         self.net = nn.Sequential(*layers)
         self.channels = channels
         self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
