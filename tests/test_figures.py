@@ -198,5 +198,7 @@ def test_code_traversal_varies_one_code_along_each_row():
     assert torch.equal(z[..., :5], z[:1, :1, :5].expand(6, 5, 5))  # one z for the whole grid
     with pytest.raises(ValueError, match="1..2"):
         code_traversal_latents("normal", 5, 4, 2, code=3)
+    scaled = code_traversal_latents("normal", 5, 4, 2, code=2, rows=6, steps=5, span=2.0, scale=0.1).reshape(6, 5, 11)
+    assert torch.allclose(scaled[..., :5], 0.1 * z[..., :5]) and torch.equal(scaled[..., 5:], z[..., 5:])
     with pytest.raises(ValueError, match="has none"):
         code_traversal_latents("normal", 5, 0, 2, code=0)

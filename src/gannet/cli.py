@@ -759,10 +759,10 @@ def cmd_figures(argv: list[str]) -> int:
             figures.save_figure_2(generated_samples(state, 20, seed=args.seed), train, out,
                                   signed=_signed_images(state))
         else:
-            from gannet.noise import codes_of
+            from gannet.noise import latent_options
 
             figures.save_figure_3(G, cfg.noise.prior, cfg.noise.dim, out, seed=args.seed,
-                                  signed=_signed_images(state), **codes_of(cfg.noise))
+                                  signed=_signed_images(state), **latent_options(cfg.noise))
     print(f"gannet: wrote Figure {args.figure} to {out}", file=sys.stderr)
     return 0
 

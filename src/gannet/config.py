@@ -67,6 +67,8 @@ class NoiseConfig(_Section):
     categorical: int = Field(0, ge=0, description="InfoGAN: values of one categorical code, appended to z "
                              "one-hot; 0 = none")
     continuous: int = Field(0, ge=0, description="InfoGAN: continuous codes ~ U(-1, 1), appended to z; 0 = none")
+    scale: float = Field(1.0, gt=0, description="z is multiplied by this, the codes are not (InfoGAN: a small "
+                         "scale lets the categorical code, not z, decide the class; gannet.noise)")
 
     @model_validator(mode="after")
     def _check(self) -> NoiseConfig:

@@ -255,14 +255,16 @@ def save_figure_3(
 
 
 def code_traversal_latents(prior: str, noise_dim: int, categorical: int, continuous: int, code: int,
-                           rows: int = 10, steps: int = 10, span: float = 2.0, seed: int = 0) -> torch.Tensor:
+                           rows: int = 10, steps: int = 10, span: float = 2.0, seed: int = 0,
+                           scale: float = 1.0) -> torch.Tensor:
     """Latent vectors (rows * steps, noise_dim + categorical + continuous) that vary one code along each row.
 
     ``code`` 0 is the categorical code: each row keeps its own z (continuous codes 0) and its columns
     take the code's values 0, 1, ... in turn (``steps`` is then ``categorical``). ``code`` j >= 1 is the
     j-th continuous code: it goes from -span to +span across the row (beyond the prior's [-1, 1], as in
     the InfoGAN paper's Figure 2), with one z for the whole grid and, when there is a categorical code,
-    row r set to value r mod ``categorical``; the other codes stay 0."""
+    row r set to value r mod ``categorical``; the other codes stay 0. z is drawn times ``scale``
+    (``noise.scale``)."""
     if code == 0 and categorical < 2:
         raise ValueError("code 0 is the categorical code, and this run has none (noise.categorical)")
     if not 0 <= code <= continuous:
@@ -270,11 +272,11 @@ def code_traversal_latents(prior: str, noise_dim: int, categorical: int, continu
     rng = torch.Generator().manual_seed(seed)
     if code == 0:
         steps = categorical
-        z = sample_noise(prior, rows, noise_dim, rng).repeat_interleave(steps, 0)
+        z = sample_noise(prior, rows, noise_dim, rng, scale=scale).repeat_interleave(steps, 0)
         cat = torch.eye(categorical).repeat(rows, 1)
         cont = torch.zeros(rows * steps, continuous)
     else:
-        z = sample_noise(prior, 1, noise_dim, rng).expand(rows * steps, -1)
+        z = sample_noise(prior, 1, noise_dim, rng, scale=scale).expand(rows * steps, -1)
         values = torch.arange(rows).remainder(max(categorical, 1)).repeat_interleave(steps)
         cat = torch.nn.functional.one_hot(values, categorical).float() if categorical else torch.zeros(rows * steps, 0)
         cont = torch.zeros(rows * steps, continuous)
@@ -288,7 +290,7 @@ def save_code_traversal(generator: nn.Module, noise, code: int, path: str | os.P
     from gannet.models import evaluating
 
     z = code_traversal_latents(noise.prior, noise.dim, noise.categorical, noise.continuous, code, rows, steps,
-                               seed=seed)
+                               seed=seed, scale=noise.scale)
     with torch.no_grad(), evaluating(generator):
         images = generator(z.to(next(generator.parameters()).device)).float().cpu().numpy()
     save_image_grid(images, path, nrow=len(z) // rows, signed=signed)

@@ -58,7 +58,7 @@ def test_infogan_learns_and_its_codes_become_readable(tmp_path):
     import torch
 
     from gannet.models import networks_from_state
-    from gannet.noise import codes_of, sample_noise
+    from gannet.noise import latent_options, sample_noise
     from gannet.train.info import read_codes, split_latent
 
     before, after, run = _train_and_score(tmp_path, "infogan-mnist", 200, *NO_DENSE)
@@ -66,7 +66,7 @@ def test_infogan_learns_and_its_codes_become_readable(tmp_path):
 
     def recovered(path):
         cfg, G, D = networks_from_state(load_checkpoint(path))
-        z = sample_noise(cfg.noise.prior, 1000, cfg.noise.dim, torch.Generator().manual_seed(1), **codes_of(cfg.noise))
+        z = sample_noise(cfg.noise.prior, 1000, cfg.noise.dim, torch.Generator().manual_seed(1), **latent_options(cfg.noise))
         with torch.no_grad():
             logits, _ = read_codes(D, G(z))
         return float((logits.argmax(1) == split_latent(z, cfg.noise.dim, cfg.noise.categorical)[0]).float().mean())

@@ -13,7 +13,7 @@ import torch
 
 from gannet.config import Config, ConfigError
 from gannet.data import Dataset
-from gannet.noise import codes_of, sample_noise
+from gannet.noise import latent_options, sample_noise
 from gannet.seeding import derive_seed
 
 
@@ -22,7 +22,7 @@ class QualityMonitor:
         self.names = list(dict.fromkeys(cfg.monitor.metrics))
         n = cfg.monitor.metrics_samples
         z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(derive_seed(cfg.seed, "quality")),
-                         **codes_of(cfg.noise))
+                         **latent_options(cfg.noise))
         self.noise = z.to(device)
         if "classifier" in self.names:
             self._prepare_classifier(cfg, data)

@@ -54,7 +54,7 @@ class GAN:
     d_train: nn.Module | None = None  # D likewise
     regularisers: tuple = ()  # gannet.train.regularisers: penalties on D's loss, actions after D's step
     generator_terms: tuple = ()  # terms added to G's loss from a real batch (gannet.train.reconstruction)
-    codes: dict = field(default_factory=dict)  # InfoGAN codes appended to z (gannet.noise.codes_of)
+    latent_options: dict = field(default_factory=dict)  # codes appended to z, z's scale (gannet.noise)
 
     def __post_init__(self):
         self.g_train = self.g_train or self.generator
@@ -72,7 +72,7 @@ class GAN:
     def noise(self, n: int) -> Tensor:
         """This rank's ``n`` rows of a global noise batch of ``n x world`` drawn from the one stream."""
         return self._own_rows(sample_noise(self.prior, n * self.world, self.noise_dim, self.noise_generator,
-                                           self.noise_generator.device, **self.codes), n)
+                                           self.noise_generator.device, **self.latent_options), n)
 
     def _own_rows(self, drawn: Tensor, n: int) -> Tensor:
         return drawn[self.rank * n : (self.rank + 1) * n] if self.world > 1 else drawn

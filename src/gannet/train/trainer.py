@@ -34,7 +34,7 @@ from gannet.models import (
     evaluating,
     networks_from_state,
 )
-from gannet.noise import codes_of, latent_size, sample_noise
+from gannet.noise import latent_options, latent_size, sample_noise
 from gannet.seeding import derive_seed
 from gannet.train import info, regularisers
 from gannet.train.ema import GeneratorAverage
@@ -142,7 +142,7 @@ class Trainer:
             opt_d=make_optimizer(D.parameters(), cfg.optim, "d"),
             prior=cfg.noise.prior,
             noise_dim=cfg.noise.dim,
-            codes=codes_of(cfg.noise),
+            latent_options=latent_options(cfg.noise),
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
             precision=cfg.precision,
             rank=self.world.rank,
@@ -163,7 +163,7 @@ class Trainer:
 
         fixed = torch.Generator().manual_seed(derive_seed(seed, "fixed-noise"))
         n_fixed = 100 if self.data.kind == "image" else 2000
-        self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed, **codes_of(cfg.noise)).to(
+        self.fixed_noise = sample_noise(cfg.noise.prior, n_fixed, cfg.noise.dim, fixed, **latent_options(cfg.noise)).to(
             self.device)
         monitor = cfg.monitor
         self.valid = None
@@ -172,7 +172,7 @@ class Trainer:
         if main and self.monitoring:
             self.valid = torch.from_numpy(self.data.valid[: monitor.valid_examples]).to(self.device)
             z = sample_noise(cfg.noise.prior, monitor.parzen_samples, cfg.noise.dim,
-                             torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")), **codes_of(cfg.noise))
+                             torch.Generator().manual_seed(derive_seed(seed, "monitor-noise")), **latent_options(cfg.noise))
             self.monitor_noise = z.to(self.device)
         self.quality = None
         if main and monitor.metrics:
@@ -275,7 +275,7 @@ class Trainer:
             return
         stream = torch.Generator(self.device).manual_seed(derive_seed(self.cfg.seed, f"average-statistics-{self.step}"))
         self.ema.refresh_statistics(lambda n: sample_noise(self.cfg.noise.prior, n, self.cfg.noise.dim, stream,
-                                                           self.device, **codes_of(self.cfg.noise)))
+                                                           self.device, **latent_options(self.cfg.noise)))
         self._average_refreshed_at = self.step
 
     def _with_sampler(self, use):
@@ -476,7 +476,7 @@ def iter_samples(state: dict, n: int, seed: int = 0, device: str | torch.device 
     G.to(device)
     noise = torch.Generator().manual_seed(seed)
     for start in range(0, n, chunk):
-        z = sample_noise(cfg.noise.prior, min(chunk, n - start), cfg.noise.dim, noise, **codes_of(cfg.noise))
+        z = sample_noise(cfg.noise.prior, min(chunk, n - start), cfg.noise.dim, noise, **latent_options(cfg.noise))
         with torch.no_grad():
             yield G(z.to(device)).float().cpu().numpy()
 
@@ -486,7 +486,7 @@ def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.de
     cfg, G, _ = networks_from_state(state)
     G.to(device)
     z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed),
-                     **codes_of(cfg.noise)).to(device)
+                     **latent_options(cfg.noise)).to(device)
     with torch.no_grad():  # shared across ranks under gannet eval with torchrun (gannet.distributed)
         out = distributed.map_rows(lambda part: torch.cat([G(c) for c in part.split(10_000)]).float().cpu(), z)
     return out.numpy()
