@@ -290,9 +290,10 @@ class Config(_Section):
         if vae != (d.arch == "none"):
             raise ValueError("train.update: vae and discriminator.arch: none go together (a VAE has no D; a GAN needs "
                              f"one); got update {self.train.update!r} with arch {d.arch!r}")
-        if vae and (self.noise.prior != "normal" or self.loss.reconstruction > 0 or self.loss.info > 0):
-            raise ValueError("train.update: vae needs noise.prior: normal (its prior is N(0, I)) and no "
-                             "loss.reconstruction or loss.info")
+        if vae and (self.noise.prior != "normal" or self.noise.scale != 1.0 or self.loss.reconstruction > 0
+                    or self.loss.info > 0):
+            raise ValueError("train.update: vae needs noise.prior: normal and noise.scale: 1 (its prior is N(0, I)) "
+                             "and no loss.reconstruction or loss.info")
         if vae and self.precision != "fp32":
             raise ValueError("train.update: vae runs in precision: fp32 (bf16 would round the decoder's sigmoid "
                              "means to 1 and saturate the Bernoulli loss)")

@@ -77,7 +77,8 @@ def _generator_and_data(checkpoint: Path, data_root: str | None, generator: str 
 
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
     return {"checkpoint": str(checkpoint), "step": int(state["step"]), "dataset": cfg.data.name,
-            "generator": _which_generator(state, cfg) + ", noise prior " + cfg.noise.prior,
+            "generator": _which_generator(state, cfg) + ", noise prior " + cfg.noise.prior
+                         + (f", z scaled by {cfg.noise.scale:g}" if cfg.noise.scale != 1.0 else ""),
             "n_samples": n_samples, "sample_seed": seed}
 
 

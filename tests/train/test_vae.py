@@ -30,6 +30,7 @@ def test_negative_elbo_is_bernoulli_cross_entropy_plus_the_closed_form_kl():
 @pytest.mark.parametrize("overrides, message", [
     (["discriminator.arch=maxout"], "go together"),
     (["noise.prior=uniform"], "noise.prior: normal"),
+    (["noise.scale=0.1"], "noise.scale: 1"),
     (["precision=bf16"], "precision: fp32"),
 ])
 def test_vae_configs_are_checked(overrides, message):
