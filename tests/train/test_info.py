@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from gannet.config import ConfigError, load_config
 from gannet.models import build_discriminator, build_generator
-from gannet.noise import latent_size, sample_noise
+from gannet.noise import latent_options, latent_size, sample_noise
 from gannet.train.info import (
     CodeRecovery,
     code_loss,
@@ -54,7 +54,7 @@ def _gan(cfg):
     G, D = build_generator(cfg, shape, 0), build_discriminator(cfg, shape, 1)
     return GAN(G, D, make_optimizer(G.parameters(), cfg.optim), make_optimizer(D.parameters(), cfg.optim),
                cfg.noise.prior, cfg.noise.dim, torch.Generator().manual_seed(5),
-               codes={"categorical": cfg.noise.categorical, "continuous": cfg.noise.continuous})
+               latent_options=latent_options(cfg.noise))
 
 
 def test_each_side_of_the_bound_trains_its_own_player():
