@@ -6,8 +6,8 @@ one-hot vector of ``categorical`` entries, then ``continuous`` codes ~ U(-1, 1).
 ``dim + categorical + continuous`` wide, and whoever holds a latent vector can read its codes back.
 
 ``scale`` multiplies z, and only z: with a small scale the codes dominate G's input, as in ClusterGAN's
-one-hot code beside z ~ N(0, 0.1^2 I) (Mukherjee et al. 2019). G's first layer can learn to undo
-the scale; what it changes is where training starts."""
+one-hot code beside z ~ N(0, 0.1^2 I) (Mukherjee et al. 2019). G's first layer can grow its weights
+on z to make up for the scale, but in the InfoGAN runs of docs/models.md it made up only part of it."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def sample_noise(
     else:
         raise ValueError(f"noise.prior: unknown prior '{prior}' (accepted: uniform, normal)")
     if scale != 1.0:
-        z = z.mul_(scale)
+        z.mul_(scale)
     parts = [z]
     if categorical:
         index = torch.randint(categorical, (n,), generator=generator, device=device)

@@ -60,7 +60,7 @@ def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Mo
         return NoDiscriminator()
     if d.arch == "dcgan":
         net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm, d.dense, d.centre_input,
-                                                 d.extra_stages), torch.Generator().manual_seed(seed))
+                                             d.extra_stages), torch.Generator().manual_seed(seed))
         return spectral_normalise_(net, seed) if d.spectral_norm else net
     activation = "maxout" if d.arch == "maxout" else "leaky_relu"
     with torch.random.fork_rng(devices=[]):

@@ -10,10 +10,11 @@ samples and metrics stay on [0, 1].
 
 Discriminator: [stride-2 convolution -> batch norm -> LeakyReLU(0.2)] halving the size and doubling
 the channels (no batch norm on the first layer, as in the paper), then one convolution over the last
-map to one output. ``extra_stages`` adds that many stride-2 convolutions after the 7x7 (28x28 images)
-or 4x4 map, each halving its side (rounding down) and doubling the channels: one gives the WGAN-GP
-authors' MNIST critic depth (Gulrajani et al. 2017, code: convolutions of 64, 128 and 256 channels). ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
+map to one output. ``batch_norm=False`` drops batch norm, as a critic with a gradient penalty should
 (Gulrajani et al. 2017): the penalty is per sample, batch statistics couple the samples.
+``extra_stages`` adds that many stride-2 convolutions after the 7x7 (28x28 images) or 4x4 map, each
+halving its side (rounding down) and doubling the channels: one gives the depth of the WGAN-GP
+authors' MNIST critic (their code: convolutions of 64, 128 and 256 channels).
 
 ``dense`` adds a fully connected layer of that many units, with batch norm: in G between the latent
 and the first feature map (ReLU), in D after the last convolution (LeakyReLU), as in InfoGAN's MNIST
