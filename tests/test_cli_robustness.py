@@ -250,6 +250,8 @@ def test_bf16_is_refused_where_the_hardware_lacks_it(tmp_path, capsys, monkeypat
     err = _error_line(capsys)
     assert "precision: bf16 needs hardware bf16 matrix products" in err and "precision=fp32" in err
     assert not (tmp_path / "run").exists()
+    assert _train("toy-ring", "precision=auto", "train.steps=2", "--out", str(tmp_path / "auto")) == 0  # fp32 here
+    assert "on cpu in fp32" in capsys.readouterr().err
 
 
 def test_large_sample_requests_are_streamed_in_chunks(toy_run, tmp_path, capsys, monkeypatch):

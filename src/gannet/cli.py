@@ -329,7 +329,7 @@ def _train(cfg, run, args, world, restart: bool = False) -> int:
     ranks = (f" x {world.size} processes (global batch {cfg.train.batch_size * world.size})"
              if world.distributed else "")
     say(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
-        f"on {trainer.device}{ranks}, steps {start}..{cfg.train.steps}; run folder {run.root}")
+        f"on {trainer.device}{ranks} in {trainer.precision}, steps {start}..{cfg.train.steps}; run folder {run.root}")
     try:
         record = trainer.run()
     except TrainingInterrupted as err:

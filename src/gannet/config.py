@@ -262,7 +262,9 @@ class Config(_Section):
     seed: int = Field(0, description="the run's one seed, from which every random stream is derived "
                       f"(gannet.seeding); 0 to {SEED_LIMIT - 1}")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: autocast forwards, fp32 master weights")
+    precision: Literal["fp32", "bf16", "auto"] = Field(
+        "fp32", description="bf16: autocast forwards, fp32 master weights; auto: bf16 where the device has hardware "
+        "bf16 matrix products, else fp32")
     data: DataConfig = Field(default_factory=DataConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
@@ -294,7 +296,7 @@ class Config(_Section):
                     or self.loss.info > 0):
             raise ValueError("train.update: vae needs noise.prior: normal and noise.scale: 1 (its prior is N(0, I)) "
                              "and no loss.reconstruction or loss.info")
-        if vae and self.precision != "fp32":
+        if vae and self.precision == "bf16":
             raise ValueError("train.update: vae runs in precision: fp32 (bf16 would round the decoder's sigmoid "
                              "means to 1 and saturate the Bernoulli loss)")
         if self.data.gcn is not None and self.generator.output == "sigmoid":

@@ -1,12 +1,15 @@
 """The regularisers of D: the per-sample gradient penalty and R1 against direct computations,
 clipping, and their place in a training step."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
 
 from gannet.config import load_config
 from gannet.data.batches import ShuffledBatches
+from gannet.hardware import bf16_is_fast, cpu_capability
 from gannet.losses import LOSSES
 from gannet.train import regularisers
 from gannet.train.regularisers import (
@@ -103,3 +106,19 @@ def test_the_penalty_enters_d_loss_before_the_step():
     assert losses[10.0][1] == pytest.approx(losses[0.0][1])  # the same scores before the step
     assert losses[10.0][0] > losses[0.0][0]  # plus a positive penalty
     assert any(not torch.equal(a, b) for a, b in zip(losses[10.0][2], losses[0.0][2]))  # and it moved D
+
+
+@pytest.mark.skipif(not bf16_is_fast("cpu"), reason=f"this CPU ({cpu_capability()}) has no native bf16")
+def test_in_bf16_runs_the_penalty_is_fp32_and_close_to_the_fp32_one():
+    torch.manual_seed(0)
+    D = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 16, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(16 * 7 * 7, 1), nn.Flatten(0))
+    real, fake, eps = torch.rand(32, 1, 28, 28), torch.rand(32, 1, 28, 28), torch.rand(32)
+    exact = gradient_penalty(D, real, fake, eps)
+    gan = SimpleNamespace(discriminator=D, uniform=lambda n: eps,
+                          autocast=lambda: torch.autocast("cpu", dtype=torch.bfloat16))
+    in_bf16 = regularisers.GradientPenalty(1.0).penalty(gan, real, fake, None)
+    assert in_bf16.dtype == torch.float32 and in_bf16.item() == pytest.approx(exact.item(), rel=0.03)
+    in_bf16.backward()  # and D learns from it: every weight gets a finite fp32 gradient
+    assert all(p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+               for p in D.parameters() if p.dim() > 1)

@@ -13,7 +13,7 @@ from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
 from gannet.hardware import bf16_is_fast, cpu_capability
 from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
+from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted, resolve_precision
 
 TIMING = {"images_per_s"}
 
@@ -188,6 +188,15 @@ def test_metrics_lines_are_json(tmp_path):
     Trainer(_cfg("train.steps=10"), tmp_path).run()
     for line in (tmp_path / "metrics.jsonl").read_text().splitlines():
         json.loads(line)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_auto_precision_is_bf16_only_where_the_hardware_has_it_and_never_for_a_vae(monkeypatch, fast):
+    monkeypatch.setattr("gannet.train.trainer.bf16_is_fast", lambda device: fast)
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bf16" if fast else "fp32")
+    assert resolve_precision("auto", cpu, "vae") == "fp32"
+    assert resolve_precision("fp32", cpu) == "fp32"
 
 
 @pytest.mark.skipif(not bf16_is_fast("cpu"), reason=f"this CPU ({cpu_capability()}) has no native bf16: gannet "

@@ -29,7 +29,7 @@ def per_sample_gradient_norms(discriminator: nn.Module, points: Tensor) -> Tenso
     points = points.detach().requires_grad_(True)
     outputs = discriminator(points).float()
     (grad,) = torch.autograd.grad(outputs.sum(), points, create_graph=True)
-    return grad.flatten(1).norm(dim=1)
+    return grad.flatten(1).norm(dim=1)  # grad has the points' dtype (fp32) even where D ran in bf16
 
 
 def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -61,7 +61,8 @@ class GradientPenalty(DiscriminatorRegulariser):
 
     def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
         eps = gan.uniform(len(real))  # from the run's noise stream: resumable, the same on any world size
-        return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
+        with gan.autocast():  # in bf16 runs D's passes here run in bf16 too (the norm and the mean in fp32)
+            return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
 
 
 class R1Penalty(DiscriminatorRegulariser):
@@ -69,7 +70,8 @@ class R1Penalty(DiscriminatorRegulariser):
         self.gamma = gamma
 
     def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
-        return 0.5 * self.gamma * r1_penalty(gan.discriminator, real)
+        with gan.autocast():
+            return 0.5 * self.gamma * r1_penalty(gan.discriminator, real)
 
 
 class WeightClipping(DiscriminatorRegulariser):

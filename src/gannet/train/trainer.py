@@ -62,13 +62,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def check_precision(precision: str, device: torch.device) -> None:
-    """Refuse bf16 where the hardware has no bf16 matrix products: PyTorch would run them in scalar
-    code, hundreds of times slower than fp32 (0.33 against 151 GFLOP/s on an AVX2-only CPU)."""
+def resolve_precision(precision: str, device: torch.device, update: str = "alternating") -> str:
+    """The precision a run trains in: ``auto`` is bf16 where ``device`` has hardware bf16 matrix products
+    (and the run is a GAN: a VAE stays fp32), else fp32. bf16 is refused where the hardware lacks them:
+    PyTorch would run them in scalar code, hundreds of times slower than fp32 (0.33 against 151 GFLOP/s
+    on an AVX2-only CPU)."""
+    if precision == "auto":
+        return "bf16" if update != "vae" and bf16_is_fast(device) else "fp32"
     if precision == "bf16" and not bf16_is_fast(device):
         where = f"this CPU ({cpu_capability()})" if device.type == "cpu" else f"this {device.type} device"
         raise ConfigError(f"precision: bf16 needs hardware bf16 matrix products, which {where} lacks: a bf16 run "
-                          f"would be hundreds of times slower than fp32. Use precision=fp32")
+                          f"would be hundreds of times slower than fp32. Use precision=fp32 or auto")
+    return precision
 
 
 def minibatches_per_step(cfg: Config) -> int:
@@ -106,7 +111,7 @@ class Trainer:
         self.run_dir = RunDir(Path(out))
         self.world = distributed.world()  # one process unless started by torchrun (gannet.distributed)
         self.device = distributed.training_device(resolve_device(cfg.device))
-        check_precision(cfg.precision, self.device)
+        self.precision = resolve_precision(cfg.precision, self.device, cfg.train.update)
         self.data: Dataset = load_dataset(cfg.data, cfg.seed)
         seed = cfg.seed
 
@@ -144,7 +149,7 @@ class Trainer:
             noise_dim=cfg.noise.dim,
             latent_options=latent_options(cfg.noise),
             noise_generator=torch.Generator(self.device).manual_seed(derive_seed(seed, "noise")),
-            precision=cfg.precision,
+            precision=self.precision,
             rank=self.world.rank,
             world=self.world.size,
             g_train=g_train,
