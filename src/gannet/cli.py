@@ -640,9 +640,11 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
         else:
             record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device,
                                 generator=args.generator)
-            say(f"modes covered: {record['modes_covered']} of {record['modes']}; high-quality samples: "
-                f"{record['high_quality_fraction']:.1%}; histogram JSD {record['histogram_jsd']:.4f} nats "
-                f"({record['rule']})")
+            kl = record["reverse_kl"]
+            say(f"modes covered: {record['modes_covered_published']} of {record['modes']} with one high-quality "
+                f"sample (VEEGAN, PacGAN), {record['modes_covered']} with 20; high-quality samples: "
+                f"{record['high_quality_fraction']:.1%}; reverse KL " + ("n/a" if kl is None else f"{kl:.4f}") +
+                f" nats; histogram JSD {record['histogram_jsd']:.4f} nats")
         if world.distributed:
             record["protocol"]["processes"] = world.size
         if world.is_main:

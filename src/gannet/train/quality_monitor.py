@@ -61,7 +61,8 @@ class QualityMonitor:
 
             flat = samples.reshape(len(samples), -1)
             modes = mode_coverage(flat, self.toy.centres, self.toy.std)
-            out.update({"modes_covered": modes["modes_covered"], "high_quality_fraction": modes["high_quality_fraction"],
+            out.update({"modes_covered": modes["modes_covered"], "modes_covered_published": modes["modes_covered_published"],
+                        "high_quality_fraction": modes["high_quality_fraction"],
                         "histogram_jsd": histogram_jsd(real=self.toy_real, fake=flat)})
         return out
 
