@@ -18,7 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring", "toy-grid")
+DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring",
+            "toy-ring-pacgan", "toy-grid")
 
 
 class ConfigError(ValueError):
@@ -49,7 +50,7 @@ class _Section(BaseModel):
 
 class DataConfig(_Section):
     name: Literal["mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring",
-                  "toy-grid"] = "mnist"
+                  "toy-ring-pacgan", "toy-grid"] = "mnist"
     root: str | None = Field(None, description="folder with the dataset files; default $GANNET_DATA/<name>")
     path: str | None = Field(None, description="the .npz file when name is npz")
     key: str | None = Field(None, description="array name inside the .npz file (default: the only array, or 'x')")
@@ -95,6 +96,10 @@ class GeneratorConfig(_Section):
     init_range: float | None = Field(0.05, gt=0, description="weights ~ U(-r, r), biases 0; null = PyTorch default")
     output_init_range: float | None = Field(None, gt=0, description="mlp: the output layer's r when it differs "
                                             "from init_range (the paper's CIFAR-10 G: 0.5); null = init_range")
+    init_std: float | None = Field(None, gt=0, description="mlp: weights ~ N(0, std^2), biases 0 (PacGAN: 0.02); "
+                                   "needs init_range: null")
+    batch_norm: bool = Field(False, description="mlp: batch norm before each hidden activation, the hidden layers "
+                             "without bias (PacGAN's toy G); sampling uses the running statistics")
 
     @model_validator(mode="after")
     def _check(self) -> GeneratorConfig:
@@ -116,6 +121,10 @@ class GeneratorConfig(_Section):
             raise ValueError(f"hidden: the deconv generator reshapes its last hidden layer into maps of 10x10, so it "
                              "needs at least one layer whose last size is a multiple of 100; got "
                              f"{short_repr(self.hidden)}")
+        if self.arch != "mlp" and (self.batch_norm or self.init_std is not None):
+            raise ValueError(f"batch_norm and init_std are options of arch: mlp, not of arch: {self.arch}")
+        if self.init_std is not None and self.init_range is not None:
+            raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -142,6 +151,12 @@ class DiscriminatorConfig(_Section):
     keep_hidden: float = Field(0.5, gt=0, le=1, description="dropout keep probability on hidden layers' inputs")
     init_range: float | None = Field(0.005, gt=0)
     spectral_norm: bool = Field(False, description="spectral normalisation of every weight of D (Miyato et al. 2018)")
+    init_std: float | None = Field(None, gt=0, description="maxout, mlp: weights ~ N(0, std^2), biases 0 (PacGAN: "
+                                   "0.02); needs init_range: null")
+    pack: int = Field(1, ge=1, description="PacGAN (Lin et al. 2018): D judges this many samples at once, "
+                      "concatenated (real with real, fake with fake); train.batch_size counts samples; 1 = off")
+    minibatch_std: bool = Field(False, description="maxout, mlp: the batch's standard deviation, averaged over D's "
+                                "last hidden features, fed to D's output as one more feature (Karras et al. 2018)")
 
     @model_validator(mode="after")
     def _check(self) -> DiscriminatorConfig:
@@ -153,6 +168,10 @@ class DiscriminatorConfig(_Section):
             raise ValueError(f"centre_input: an option of arch: dcgan, not of arch: {self.arch}")
         if self.extra_stages and self.arch != "dcgan":
             raise ValueError(f"extra_stages: an option of arch: dcgan, not of arch: {self.arch}")
+        if self.arch not in ("maxout", "mlp") and (self.minibatch_std or self.init_std is not None):
+            raise ValueError(f"minibatch_std and init_std are options of arch: maxout and mlp, not of arch: {self.arch}")
+        if self.init_std is not None and self.init_range is not None:
+            raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
                              f"needs one size (the paper's [500]); got {short_repr(self.hidden)}")
@@ -288,6 +307,15 @@ class Config(_Section):
         if (self.loss.gradient_penalty > 0 or self.loss.r1 > 0) and d.arch == "dcgan" and d.batch_norm:
             raise ValueError("loss.gradient_penalty and loss.r1 penalise each sample's gradient, which batch norm "
                              "couples across the batch: set discriminator.batch_norm=false")
+        if (self.loss.gradient_penalty > 0 or self.loss.r1 > 0) and d.minibatch_std:
+            raise ValueError("loss.gradient_penalty and loss.r1 penalise each sample's gradient, which "
+                             "discriminator.minibatch_std couples across the batch: use one or the other")
+        if d.pack > 1 and self.train.batch_size % d.pack:
+            raise ValueError(f"discriminator.pack={d.pack} groups the batch into packs: train.batch_size "
+                             f"({self.train.batch_size}) must be a multiple of it")
+        if d.pack > 1 and (self.loss.info > 0 or d.arch == "none"):
+            raise ValueError(f"discriminator.pack={d.pack}: InfoGAN's Q reads one code per sample and a VAE has no "
+                             "D, so neither takes a packed D")
         vae = self.train.update == "vae"
         if vae != (d.arch == "none"):
             raise ValueError("train.update: vae and discriminator.arch: none go together (a VAE has no D; a GAN needs "

@@ -220,7 +220,7 @@ def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_0
     state, cfg = _state_and_config(checkpoint, generator)
     toy = TOYS.get(cfg.data.name)
     if toy is None or toy.dim != 2:
-        raise DataError(f"mode metrics need a 2-D toy mixture run (toy-ring, toy-grid); this run trained on "
+        raise DataError(f"mode metrics need a 2-D toy mixture run (toy-ring, toy-ring-pacgan, toy-grid); this run trained on "
                         f"'{cfg.data.name}'")
     started = time.perf_counter()
     samples = generated_samples(state, max(n_samples, n_histogram), seed=seed, device=device).reshape(-1, 2)

@@ -25,6 +25,9 @@ def toy_1d_networks(state: dict):
     if cfg.data.name != "toy-1d" or cfg.noise.dim != 1:
         raise ValueError(f"Figure 1 needs a toy-1d run with 1-D noise (this one: data.name={cfg.data.name}, "
                          f"noise.dim={cfg.noise.dim})")
+    if cfg.discriminator.pack > 1:
+        raise ValueError(f"Figure 1 draws D(x) at each point; this run's D judges packs of {cfg.discriminator.pack} "
+                         "samples (discriminator.pack), so it has no D(x) of one point")
     if "discriminator" not in state:
         raise ValueError("Figure 1 draws D as well as G; a generator-only checkpoint (gannet export) has no D")
     return networks_from_state(state)

@@ -53,3 +53,38 @@ def test_dropout_only_in_training_and_independent_per_example():
     D.dropout_generator = torch.Generator().manual_seed(0)
     out = D(x)
     assert out.unique().numel() > 32  # every example drew its own masks
+
+
+def test_minibatch_std_feeds_the_batch_spread_to_the_output_and_tells_a_collapsed_batch_apart():
+    from gannet.models.mlp import MLPDiscriminator
+
+    torch.manual_seed(0)
+    D = MLPDiscriminator(2, [16], "maxout", 3, 1.0, 1.0, minibatch_std=True).eval()
+    assert D.batch_statistics and D.out.in_features == 16 + 1
+    with torch.no_grad():
+        D.out.weight.zero_()
+        D.out.weight[0, -1] = 1.0  # the logit is the spread feature alone
+        D.out.bias.zero_()
+    spread = D(torch.randn(64, 2))
+    collapsed = D(torch.zeros(64, 2) + 0.3)
+    assert torch.allclose(spread, spread[:1].expand(64)) and spread[0] > 0  # one number shared by the batch
+    assert torch.allclose(collapsed, torch.zeros(64))  # identical samples: no spread at all
+
+
+def test_batch_norm_generator_and_normal_initialisation():
+    from gannet.config import load_config
+    from gannet.models import build_discriminator, build_generator
+
+    cfg = load_config("toy-grid-gan")
+    G = build_generator(cfg, (2,), seed=0)
+    norms = [m for m in G.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert len(norms) == 4 and all(m.momentum == 0.05 for m in norms)
+    linears = [m for m in G.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.bias is None for m in linears] == [True] * 4 + [False]  # batch norm's shift is the bias
+    big = linears[1].weight  # 400 x 400 weights ~ N(0, 0.02^2)
+    assert abs(big.std().item() - 0.02) < 0.001 and abs(big.mean().item()) < 0.001
+    D = build_discriminator(cfg, (2,), seed=0)
+    assert abs(D.layers[1].weight.std().item() - 0.02) < 0.001 and D.layers[1].bias.abs().max() == 0
+    G.eval()  # sampling uses the running statistics: one sample does not depend on the rest of the batch
+    z = torch.randn(8, 2)
+    assert torch.allclose(G(z)[:1], G(z[:1]), atol=1e-6)

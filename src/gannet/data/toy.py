@@ -1,6 +1,7 @@
 """Toy distributions that need no files: the paper's 1-D Gaussian (Figure 1) and two 2-D mixtures.
 
 ``toy-ring``: 8 Gaussians evenly spaced on a circle of radius 2, std 0.02 (Metz et al. 2017).
+``toy-ring-pacgan``: the same at half the scale, radius 1, std 0.01 (the PacGAN toy code's ring).
 ``toy-grid``: 25 Gaussians on the grid {-4,-2,0,2,4}^2, std 0.05 (Srivastava et al. 2017).
 ``toy-1d``:   N(3, 0.5^2), the data density of Figure 1.
 """
@@ -35,9 +36,9 @@ class GaussianMixture:
         return np.exp(-sq / (2 * self.std**2)).mean(1) / norm
 
 
-def _ring() -> GaussianMixture:
+def _ring(radius: float = 2.0, std: float = 0.02) -> GaussianMixture:
     angles = 2 * np.pi * np.arange(8) / 8
-    return GaussianMixture(np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02)
+    return GaussianMixture(np.stack([radius * np.cos(angles), radius * np.sin(angles)], 1), std)
 
 
 def _grid() -> GaussianMixture:
@@ -48,5 +49,6 @@ def _grid() -> GaussianMixture:
 TOYS: dict[str, GaussianMixture] = {
     "toy-1d": GaussianMixture(np.array([[3.0]]), 0.5),
     "toy-ring": _ring(),
+    "toy-ring-pacgan": _ring(1.0, 0.01),
     "toy-grid": _grid(),
 }

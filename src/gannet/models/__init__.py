@@ -11,9 +11,10 @@ from torch import nn
 from gannet.config import Config
 from gannet.models.code_head import attach_code_head
 from gannet.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan_
-from gannet.models.layers import init_uniform_
+from gannet.models.layers import init_normal_, init_uniform_
 from gannet.models.maxout_conv import DeconvGenerator, MaxoutConvDiscriminator
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
+from gannet.models.packing import PackedDiscriminator, packed_shape
 from gannet.noise import latent_size
 from gannet.seeding import derive_seed
 
@@ -28,7 +29,9 @@ def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.M
         if g.arch == "deconv":
             net = DeconvGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.activations)
         else:
-            net = MLPGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.output, g.activations)
+            net = MLPGenerator(latent_size(cfg.noise), g.hidden, data_shape, g.output, g.activations, g.batch_norm)
+    if g.init_std is not None:
+        init_normal_(net, g.init_std, torch.Generator().manual_seed(seed))
     if g.init_range is not None:
         init_uniform_(net, g.init_range, torch.Generator().manual_seed(seed))
         if g.output_init_range is not None and g.arch == "mlp":
@@ -58,6 +61,14 @@ def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Mo
     d = cfg.discriminator
     if d.arch == "none":
         return NoDiscriminator()
+    if d.pack > 1:
+        return PackedDiscriminator(_single_discriminator(cfg, packed_shape(data_shape, d.pack), seed), d.pack)
+    return _single_discriminator(cfg, data_shape, seed)
+
+
+def _single_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
+    """D for one input of ``data_shape`` (a packed D's inner network reads its packed shape)."""
+    d = cfg.discriminator
     if d.arch == "dcgan":
         net = init_dcgan_(DCGANDiscriminator(data_shape, d.width, d.batch_norm, d.dense, d.centre_input,
                                              d.extra_stages), torch.Generator().manual_seed(seed))
@@ -69,7 +80,9 @@ def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Mo
             net = MaxoutConvDiscriminator(data_shape, d.hidden, d.pieces, d.keep_input, d.keep_hidden)
         else:
             net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input,
-                                   d.keep_hidden)
+                                   d.keep_hidden, d.minibatch_std)
+    if d.init_std is not None:
+        init_normal_(net, d.init_std, torch.Generator().manual_seed(seed))
     if d.init_range is not None:
         init_uniform_(net, d.init_range, torch.Generator().manual_seed(seed))
     if d.spectral_norm:
@@ -129,5 +142,5 @@ def count_parameters(net: nn.Module) -> int:
 
 
 __all__ = ["DCGANDiscriminator", "DCGANGenerator", "DeconvGenerator", "MLPDiscriminator", "MLPGenerator",
-           "MaxoutConvDiscriminator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
+           "MaxoutConvDiscriminator", "PackedDiscriminator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
            "networks_from_state"]

@@ -82,3 +82,14 @@ def init_uniform_(module: nn.Module, init_range: float, generator: torch.Generat
             layer.weight.uniform_(-init_range, init_range, generator=generator)
             if layer.bias is not None:
                 layer.bias.zero_()
+
+
+@torch.no_grad()
+def init_normal_(module: nn.Module, std: float, generator: torch.Generator) -> None:
+    """Every Linear and convolution weight ~ N(0, std^2), every bias 0 (Blocks' ``IsotropicGaussian``, the
+    PacGAN toy code's initialisation); batch-norm layers keep scale 1 and shift 0."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            layer.weight.normal_(0.0, std, generator=generator)
+            if layer.bias is not None:
+                layer.bias.zero_()

@@ -17,21 +17,29 @@ from gannet.models.layers import dropout, maxout
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
 
-def generator_body(noise_dim: int, hidden: list[int], activations: list[str] | None = None) -> nn.Sequential:
-    """z -> [Linear -> activation] per hidden size; ``activations`` names each (default: all ReLU)."""
+BATCH_NORM_MOMENTUM = 0.05  # running statistics: 0.95 old + 0.05 batch, as the PacGAN toy code updates them
+
+
+def generator_body(noise_dim: int, hidden: list[int], activations: list[str] | None = None,
+                   batch_norm: bool = False) -> nn.Sequential:
+    """z -> [Linear -> activation] per hidden size; ``activations`` names each (default: all ReLU). With
+    ``batch_norm``: Linear without bias -> BatchNorm1d -> activation (the shift is the bias)."""
     sizes = [noise_dim, *hidden]
     layers: list[nn.Module] = []
     for fan_in, fan_out, name in zip(sizes[:-1], sizes[1:], activations or ["relu"] * len(hidden)):
-        layers += [nn.Linear(fan_in, fan_out), HIDDEN_ACTIVATIONS[name]()]
+        layers.append(nn.Linear(fan_in, fan_out, bias=not batch_norm))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(fan_out, momentum=BATCH_NORM_MOMENTUM))
+        layers.append(HIDDEN_ACTIVATIONS[name]())
     return nn.Sequential(*layers)
 
 
 class MLPGenerator(nn.Module):
     def __init__(self, noise_dim: int, hidden: list[int], data_shape: tuple[int, ...], output: str = "sigmoid",
-                 activations: list[str] | None = None):
+                 activations: list[str] | None = None, batch_norm: bool = False):
         super().__init__()
         self.data_shape = tuple(data_shape)
-        self.hidden = generator_body(noise_dim, hidden, activations)
+        self.hidden = generator_body(noise_dim, hidden, activations, batch_norm)
         self.out = nn.Linear(hidden[-1] if hidden else noise_dim, math.prod(self.data_shape))
         self.output = output
 
@@ -55,6 +63,12 @@ class MLPDiscriminator(nn.Module):
     by :func:`maxout`: the paper's 240x5, 240x5 maxout discriminator. Dropout keep probabilities are
     ``keep_input`` on pixels and ``keep_hidden`` on every later layer's input (0.8 and 0.5 in the paper).
     Real and fake batches, or the two halves of one concatenated batch, get independent masks.
+
+    With ``minibatch_std`` (Karras et al. 2018, Section 3) the output layer also reads one number shared
+    by the batch: the standard deviation over the batch of each last hidden feature, averaged over the
+    features. A batch of near-identical samples (a collapsed G) has a small one, which D can learn to
+    reject. It makes D's output depend on the whole batch, so real and fake go through D separately
+    (``batch_statistics``).
     """
 
     def __init__(
@@ -65,8 +79,11 @@ class MLPDiscriminator(nn.Module):
         pieces: int = 5,
         keep_input: float = 0.8,
         keep_hidden: float = 0.5,
+        minibatch_std: bool = False,
     ):
         super().__init__()
+        self.minibatch_std = minibatch_std
+        self.batch_statistics = minibatch_std  # the training steps then pass real and fake as two batches
         self.activation = activation
         self.pieces = pieces if activation == "maxout" else 1
         self.keep = [keep_input] + [keep_hidden] * len(hidden)
@@ -75,7 +92,7 @@ class MLPDiscriminator(nn.Module):
         for units in hidden:
             self.layers.append(nn.Linear(fan_in, units * self.pieces))
             fan_in = units
-        self.out = nn.Linear(fan_in, 1)
+        self.out = nn.Linear(fan_in + int(minibatch_std), 1)
         self.feature_dim = fan_in  # the last hidden layer (InfoGAN's Q reads it)
         self.dropout_generator: torch.Generator | None = None
 
@@ -98,4 +115,7 @@ class MLPDiscriminator(nn.Module):
         h = self.features(x)
         if self.training:
             h = dropout(h, self.keep[-1], self.dropout_generator)
+        if self.minibatch_std:
+            spread = h.float().std(dim=0, unbiased=False).mean().to(h.dtype) if len(h) > 1 else h.new_zeros(())
+            h = torch.cat([h, spread.expand(len(h), 1)], dim=1)
         return self.out(h).squeeze(1)

@@ -31,7 +31,7 @@ class QualityMonitor:
 
             self.toy = TOYS.get(data.name)
             if self.toy is None or self.toy.dim != 2:
-                raise ConfigError(f"monitor.metrics: 'modes' needs a 2-D toy mixture (toy-ring, toy-grid), not "
+                raise ConfigError(f"monitor.metrics: 'modes' needs a 2-D toy mixture (toy-ring, toy-ring-pacgan, toy-grid), not "
                                   f"data.name={data.name}")
             self.toy_real = self.toy.sample(n, np.random.default_rng(derive_seed(cfg.seed, "quality-real")))
 

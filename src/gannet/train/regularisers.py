@@ -4,7 +4,8 @@ actions on D's weights after it. Each one is a small class; :func:`from_config` 
 
 - :class:`GradientPenalty` (WGAN-GP, Gulrajani et al. 2017, Eq. 3):
   lambda * E[(||grad_x D(x_hat)||_2 - 1)^2] with x_hat = eps x + (1 - eps) G(z), one eps ~ U[0, 1]
-  per sample and the gradient norm taken per sample. It keeps the critic near 1-Lipschitz along lines
+  per sample and the gradient norm taken per sample (for a packed D, per pack: one eps and one norm
+  over the pack's whole input, the input that D's one output reads). It keeps the critic near 1-Lipschitz along lines
   between real and generated points. (The paper advises against batch norm in the critic: the
   per-sample gradient is then no longer per sample.)
 - :class:`R1Penalty` (Mescheder et al. 2018, Eq. 9): gamma / 2 * E[||grad_x D(x)||^2] on real data;
@@ -22,14 +23,15 @@ Tensor = torch.Tensor
 
 
 def per_sample_gradient_norms(discriminator: nn.Module, points: Tensor) -> Tensor:
-    """||grad_x D(x)||_2 for each row of ``points``, differentiable (for a penalty on it).
+    """||grad_x D(x)||_2 for each of D's outputs on ``points``, differentiable (for a penalty on it).
 
     D acts on each example separately (no batch statistics), so the gradient of sum_i D(x_i) with
-    respect to x_j is grad D(x_j): one backward pass gives every per-sample gradient."""
+    respect to x_j is grad D(x_j): one backward pass gives every per-sample gradient. A packed D's
+    output i reads the consecutive rows of pack i, so its norm is taken over those rows together."""
     points = points.detach().requires_grad_(True)
     outputs = discriminator(points).float()
     (grad,) = torch.autograd.grad(outputs.sum(), points, create_graph=True)
-    return grad.flatten(1).norm(dim=1)  # grad has the points' dtype (fp32) even where D ran in bf16
+    return grad.reshape(len(outputs), -1).norm(dim=1)  # fp32 (the points' dtype) even where D ran in bf16
 
 
 def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -60,7 +62,8 @@ class GradientPenalty(DiscriminatorRegulariser):
         self.weight = weight
 
     def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
-        eps = gan.uniform(len(real))  # from the run's noise stream: resumable, the same on any world size
+        pack = getattr(gan.discriminator, "pack", 1)  # one eps per pack: each pack is one point of D's input
+        eps = gan.uniform(len(real) // pack).repeat_interleave(pack)  # the run's noise stream: resumable
         with gan.autocast():  # in bf16 runs D's passes here run in bf16 too (the norm and the mean in fp32)
             return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
 

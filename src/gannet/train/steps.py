@@ -7,7 +7,8 @@ dropped-out fake logits; both nets updated together (paper-spec section 1).
 
 Real and fake examples go through D as one concatenated batch when D has no batch statistics (the
 same function as two separate passes, and every example still gets its own dropout mask); a D with
-batch normalisation (DCGAN) sees them as two batches, as in the DCGAN reference code.
+batch normalisation (DCGAN) or a minibatch-std feature sees them as two batches, as in the DCGAN
+reference code. A packed D (PacGAN) gives one logit per pack of samples; the losses average over them.
 
 The loss is a :class:`gannet.losses.GANLoss` (pure functions of D's outputs); the regularisers
 (:mod:`gannet.train.regularisers`) add their penalties to D's loss before its one optimiser step and
@@ -88,7 +89,8 @@ def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Ten
     if getattr(_bare(d), "batch_statistics", False):  # batch norm: real and fake as separate batches
         return d(real).float(), d(fake).float()
     logits = d(torch.cat([real, fake])).float()  # losses always in fp32
-    return logits[: len(real)], logits[len(real) :]
+    split = len(real) // getattr(_bare(d), "pack", 1)  # a packed D gives one logit per pack of samples
+    return logits[:split], logits[split:]
 
 
 def _bare(module: nn.Module) -> nn.Module:

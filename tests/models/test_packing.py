@@ -1,0 +1,89 @@
+"""PacGAN's packed discriminator: D judges groups of consecutive samples, for any D and any loss."""
+
+import numpy as np
+import pytest
+import torch
+
+from gannet.checkpoint import load_checkpoint
+from gannet.config import ConfigError, load_config
+from gannet.models import PackedDiscriminator, build_discriminator
+from gannet.train.regularisers import per_sample_gradient_norms
+from gannet.train.run_dir import RunDir
+from gannet.train.steps import _discriminate
+from gannet.train.trainer import Trainer, generated_samples
+
+QUIET = ["train.progress=false", "train.tensorboard=false", "monitor.enabled=false", "monitor.metrics=[]"]
+
+
+def test_a_packed_d_reads_each_group_of_consecutive_samples_as_one_input():
+    cfg = load_config("toy-grid-pacgan")
+    D = build_discriminator(cfg, (2,), seed=0).eval()
+    assert isinstance(D, PackedDiscriminator) and D.pack == 4
+    x = torch.randn(12, 2)
+    out = D(x)
+    assert out.shape == (3,)
+    assert torch.allclose(out, D.inner(x.reshape(3, 8)))  # pack i = rows 4i..4i+3, side by side
+    x.requires_grad_(True)
+    D(x)[1].backward()
+    touched = x.grad.abs().sum(1) > 0
+    assert touched.tolist() == [False] * 4 + [True] * 4 + [False] * 4
+    with pytest.raises(ValueError, match="batch of 10, not a multiple of 4"):
+        D(torch.randn(10, 2))
+
+
+def test_packed_image_d_concatenates_samples_along_channels():
+    cfg = load_config("dcgan-mnist", ["discriminator.pack=2", "discriminator.width=8", "discriminator.dense=null"])
+    D = build_discriminator(cfg, (1, 28, 28), seed=0).eval()
+    assert D.inner.batch_statistics and D.batch_statistics  # batch norm: real and fake still go separately
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.allclose(D(x), D.inner(torch.cat([x[0::2], x[1::2]], dim=1)))
+
+
+def test_real_is_packed_with_real_and_fake_with_fake_in_one_concatenated_pass():
+    D = build_discriminator(load_config("toy-grid-pacgan"), (2,), seed=0).eval()
+    real, fake = torch.randn(8, 2), torch.randn(8, 2) + 5.0
+    real_logits, fake_logits = _discriminate(D, real, fake)
+    assert torch.allclose(real_logits, D(real)) and torch.allclose(fake_logits, D(fake))
+
+
+def test_the_gradient_penalty_takes_one_norm_per_pack():
+    D = build_discriminator(load_config("toy-grid-pacgan"), (2,), seed=0).eval()
+    points = torch.randn(8, 2)
+    norms = per_sample_gradient_norms(D, points)
+    assert norms.shape == (2,)
+    rows = points[4:].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(rows).sum(), rows)
+    assert norms[1].item() == pytest.approx(grad.norm().item(), rel=1e-5)
+
+
+def test_packing_is_refused_where_it_cannot_apply():
+    with pytest.raises(ConfigError, match="batch_size.*multiple"):
+        load_config("toy-grid-pacgan", ["train.batch_size=402"])
+    with pytest.raises(ConfigError, match="InfoGAN"):
+        load_config("infogan-mnist", ["discriminator.pack=2"])
+
+
+def test_a_packed_dcgan_d_trains_g_towards_the_data(tmp_path):
+    """G learns only through the packed D's gradients: its samples' mean image moves onto the data's
+    (dark images with one bright 8x8 square), from the initial G's grey (measured: mean absolute error
+    0.418 at step 0, 0.199 at step 60, 0.049 at step 100; unpacked, 0.029 at step 100)."""
+    rng = np.random.default_rng(0)
+    images = np.zeros((512, 28, 28), np.float32)
+    for image, (row, col) in zip(images, rng.integers(0, 20, (512, 2))):
+        image[row : row + 8, col : col + 8] = 1.0
+    np.savez(tmp_path / "squares.npz", x=images)
+    cfg = load_config("dcgan-mnist", [*QUIET, "data.name=npz", f"data.path={tmp_path / 'squares.npz'}",
+                                      "data.valid_size=64", "discriminator.pack=2", "generator.width=8",
+                                      "discriminator.width=8", "generator.dense=null", "discriminator.dense=null",
+                                      "train.batch_size=32", "train.steps=100", "optim.lr=2e-3",
+                                      "train.log_every=20", "train.checkpoint_every=100", "train.sample_every=1000", "train.ema=null",
+                                      "train.keep_checkpoints=true", "device=cpu", "precision=fp32"])
+    Trainer(cfg, tmp_path / "run").run()
+    run = RunDir(tmp_path / "run")
+    data_mean = images.mean(0)
+
+    def error(path):
+        return float(np.abs(generated_samples(load_checkpoint(path), 256, seed=1).mean(0)[0] - data_mean).mean())
+
+    before, after = error(run.snapshot(0)), error(run.last)
+    assert after < 0.3 * before, (before, after)
