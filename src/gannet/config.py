@@ -153,6 +153,8 @@ class DiscriminatorConfig(_Section):
     spectral_norm: bool = Field(False, description="spectral normalisation of every weight of D (Miyato et al. 2018)")
     init_std: float | None = Field(None, gt=0, description="maxout, mlp: weights ~ N(0, std^2), biases 0 (PacGAN: "
                                    "0.02); needs init_range: null")
+    slope: float = Field(0.2, ge=0, lt=1, description="mlp: the negative slope of D's LeakyReLU layers (0: ReLU, "
+                         "the WGAN-GP toy critic)")
     pack: int = Field(1, ge=1, description="PacGAN (Lin et al. 2018): D judges this many samples at once, "
                       "concatenated (real with real, fake with fake); train.batch_size counts samples; 1 = off")
     minibatch_std: bool = Field(False, description="maxout, mlp: the batch's standard deviation, averaged over D's "
@@ -172,6 +174,8 @@ class DiscriminatorConfig(_Section):
             raise ValueError(f"minibatch_std and init_std are options of arch: maxout and mlp, not of arch: {self.arch}")
         if self.init_std is not None and self.init_range is not None:
             raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
+        if self.slope != 0.2 and self.arch != "mlp":
+            raise ValueError(f"slope: the LeakyReLU slope is an option of arch: mlp, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:
             raise ValueError(f"hidden: the maxout-conv D has one maxout layer after its convolutions, so hidden "
                              f"needs one size (the paper's [500]); got {short_repr(self.hidden)}")

@@ -80,8 +80,10 @@ class MLPDiscriminator(nn.Module):
         keep_input: float = 0.8,
         keep_hidden: float = 0.5,
         minibatch_std: bool = False,
+        slope: float = 0.2,
     ):
         super().__init__()
+        self.slope = slope  # LeakyReLU's negative slope (activation 'leaky_relu'; 0 = ReLU)
         self.minibatch_std = minibatch_std
         self.batch_statistics = minibatch_std  # the training steps then pass real and fake as two batches
         self.activation = activation
@@ -99,7 +101,7 @@ class MLPDiscriminator(nn.Module):
     def _activate(self, x: torch.Tensor) -> torch.Tensor:
         if self.activation == "maxout":
             return maxout(x, self.pieces)
-        return torch.nn.functional.leaky_relu(x, 0.2)
+        return torch.nn.functional.leaky_relu(x, self.slope)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations, (N, feature_dim), with dropout on each layer's input."""

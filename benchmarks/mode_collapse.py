@@ -1,0 +1,199 @@
+"""Mode collapse on the 2-D toys: every remedy, several seeds, the published protocol, one table.
+
+    python benchmarks/mode_collapse.py --out runs/mode-collapse [--seeds 5] [--only gan pacgan4 ...]
+        [--toys grid ring] [--jobs 2] [--steps N] [--smoke]
+
+Each row of :data:`ROWS` is a recipe and a few overrides, trained on the 25-Gaussian grid and on the
+8-Gaussian ring with seeds 0..S-1 into ``OUT/TOY/ROW/seed-S`` (``gannet train``, one process per run,
+``--jobs`` at a time, each on ``cores / jobs`` threads; a finished run is reused, a stopped one resumed).
+Every run is scored by ``gannet eval --metric modes`` on its last checkpoint: 2,500 samples; a sample
+is high quality within 3 standard deviations of its nearest mode; modes covered by VEEGAN's and PacGAN's
+rule (one high-quality sample) and by gannet's (20); the reverse KL of the mode histogram.
+
+Writes ``OUT/mode_collapse.md`` (mean +- standard error over the seeds per column, the training
+wall-clock per run, and PacGAN's published numbers beside them), ``OUT/mode_collapse.json`` (every run)
+and ``OUT/figures/TOY-ROW.png``: the samples of seed 0 over the modes. ``--smoke`` trains every row
+for a few steps at small width into ``OUT/smoke``: a check that the plan runs, not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TOYS = {"grid": "toy-grid", "ring": "toy-ring-pacgan"}
+# row -> (description, recipe on the grid, recipe on the ring, overrides on both)
+ROWS = {
+    "gan": ("GAN, PacGAN's setting", "toy-grid-gan", "toy-ring-gan", []),
+    "pacgan4": ("PacGAN, packing 4", "toy-grid-pacgan", "toy-ring-pacgan", []),
+    "pacgan2": ("PacGAN, packing 2", "toy-grid-pacgan", "toy-ring-pacgan",
+                ["discriminator.pack=2", "train.batch_size=200"]),
+    "minibatch-std": ("minibatch standard deviation in D", "toy-grid-gan", "toy-ring-gan",
+                      ["discriminator.minibatch_std=true"]),
+    "reconstruction": ("reconstruction term (mode-regularised GAN)", "toy-grid-gan", "toy-ring-gan",
+                       ["loss.reconstruction=1"]),
+    "wgan-gp": ("WGAN-GP, its authors' toy setting", "toy-grid-wgan-gp", "toy-grid-wgan-gp",
+                []),  # the ring row overrides data.name below
+}
+# PacGAN (Lin et al. 2018), Table 1: mean +- standard error over 10 trials (modes, high quality %, reverse KL)
+PUBLISHED = {
+    ("grid", "gan"): "17.3 +- 0.8, 94.8 +- 0.7 %, 0.70 +- 0.07",
+    ("grid", "pacgan2"): "23.8 +- 0.7, 91.3 +- 0.8 %, 0.13 +- 0.04",
+    ("grid", "pacgan4"): "24.8 +- 0.2, 93.6 +- 0.6 %, 0.04 +- 0.01",
+    ("ring", "gan"): "6.3 +- 0.5, 98.2 +- 0.2 %, 0.45 +- 0.09",
+    ("ring", "pacgan2"): "7.9 +- 0.1, 95.6 +- 2.0 %, 0.07 +- 0.03",
+    ("ring", "pacgan4"): "7.8 +- 0.1, 95.9 +- 1.4 %, 0.07 +- 0.02",
+}
+SMOKE = ["train.steps=20", "generator.hidden=[16,16]", "discriminator.hidden=[8,8]", "loss.encoder_hidden=[8]",
+         "train.log_every=10", "train.checkpoint_every=20", "train.sample_every=20", "monitor.metrics=[]"]
+
+
+def run_overrides(row: str, toy: str, seed: int, steps: int | None, smoke: bool) -> tuple[str, list[str]]:
+    """The recipe and the overrides of one run."""
+    _, grid_recipe, ring_recipe, overrides = ROWS[row]
+    recipe = grid_recipe if toy == "grid" else ring_recipe
+    extra = [f"data.name={TOYS[toy]}"] if recipe.startswith("toy-grid") and toy == "ring" else []
+    return recipe, [*overrides, *extra, f"seed={seed}", "train.progress=false", "train.tensorboard=false",
+                    *([f"train.steps={steps}"] if steps else []), *(SMOKE if smoke else [])]
+
+
+def finished(folder: Path) -> bool:
+    from gannet.checkpoint import load_checkpoint
+    from gannet.config import load_config
+    from gannet.train.run_dir import RunDir
+
+    run = RunDir(folder)
+    if not run.last.exists():
+        return False
+    return load_checkpoint(run.last)["step"] >= load_config(str(run.config)).train.steps
+
+
+def train(recipe: str, overrides: list[str], folder: Path, threads: int) -> float:
+    """``gannet train`` in its own process on ``threads`` threads; its wall-clock seconds (kept in the folder)."""
+    clock = folder / "train_seconds.json"
+    spent = json.loads(clock.read_text())["seconds"] if clock.exists() else 0.0
+    if finished(folder):
+        return spent
+    resume = ["--resume"] if (folder / "checkpoints" / "last.pt").exists() else []
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "gannet", "train", recipe, *overrides, "--out", str(folder),
+                             *resume], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"gannet train {recipe} {' '.join(overrides)} --out {folder} failed:\n{result.stderr}")
+    spent += time.perf_counter() - started
+    folder.mkdir(parents=True, exist_ok=True)
+    clock.write_text(json.dumps({"seconds": spent}) + "\n")
+    return spent
+
+
+def score(folder: Path) -> dict:
+    from gannet.evaluate import modes_eval
+    from gannet.train.run_dir import RunDir
+
+    record = modes_eval(RunDir(folder).last, 2_500, seed=0)
+    return {k: record[k] for k in ("modes_covered_published", "modes_covered", "modes", "high_quality_fraction",
+                                   "reverse_kl", "histogram_jsd", "per_mode_counts")}
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+    return statistics.fmean(values), se
+
+
+def scatter(folder: Path, toy: str, title: str, path: Path) -> None:
+    """Seed 0's 2,500 samples (the ones scored) over the modes' centres."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gannet.checkpoint import load_checkpoint
+    from gannet.data.toy import TOYS as MIXTURES
+    from gannet.train.run_dir import RunDir
+    from gannet.train.trainer import generated_samples
+
+    samples = generated_samples(load_checkpoint(RunDir(folder).last), 2_500, seed=0).reshape(-1, 2)
+    centres = MIXTURES[TOYS[toy]].centres
+    reach = 1.5 * abs(centres).max()
+    fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=110)
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:blue", linewidths=0)
+    ax.scatter(centres[:, 0], centres[:, 1], s=18, marker="+", color="tab:red")
+    ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", title=title)
+    ax.title.set_fontsize(8)
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def markdown(results: dict, seeds: int) -> str:
+    lines = [f"| toy | row | modes, one sample (PacGAN's rule) | modes, 20 samples | high-quality samples | "
+             f"reverse KL (nats) | training per run | PacGAN Table 1 (modes, high quality, reverse KL) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (toy, row), runs in results.items():
+        def column(key, scale=1.0, runs=runs):
+            values = [r[key] * scale for r in runs if r[key] is not None]
+            m, se = mean_se(values)
+            return f"{m:.1f} +- {se:.1f}" if len(values) == len(runs) else f"{m:.1f} +- {se:.1f} ({len(values)} runs)"
+        kl = [r["reverse_kl"] for r in runs if r["reverse_kl"] is not None]
+        m, se = mean_se(kl)
+        minutes = statistics.fmean(r["train_seconds"] for r in runs) / 60
+        lines.append(f"| {toy} | {ROWS[row][0]} | {column('modes_covered_published')} | {column('modes_covered')} | "
+                     f"{column('high_quality_fraction', 100)} % | {m:.2f} +- {se:.2f} | {minutes:.1f} min | "
+                     f"{PUBLISHED.get((toy, row), '')} |")
+    return "\n".join(lines) + f"\n\nMean +- standard error over {seeds} seeds (0 to {seeds - 1}).\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/mode-collapse")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--only", nargs="+", choices=list(ROWS), help="rows to run (default: all)")
+    parser.add_argument("--toys", nargs="+", choices=list(TOYS), default=list(TOYS))
+    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time (each on cores / jobs threads)")
+    parser.add_argument("--steps", type=int, help="train every run this many steps instead of its recipe's")
+    parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
+    args = parser.parse_args(argv)
+    from gannet.hardware import describe_cpu
+    from gannet.io import atomic_write_text
+
+    print(describe_cpu(), flush=True)
+    out = Path(args.out) / ("smoke" if args.smoke else "")
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
+
+    def run_one(item):
+        toy, row, seed = item
+        folder = out / toy / row / f"seed-{seed}"
+        recipe, overrides = run_overrides(row, toy, seed, args.steps, args.smoke)
+        seconds = train(recipe, overrides, folder, threads)
+        print(f"trained {folder} ({seconds:.0f} s)", flush=True)
+        return item, {"seed": seed, "train_seconds": seconds, **score(folder)}
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        done = dict(pool.map(run_one, plan))
+    results: dict = {}
+    for toy, row, seed in plan:
+        results.setdefault((toy, row), []).append(done[(toy, row, seed)])
+    for toy, row in results:
+        scatter(out / toy / row / "seed-0", toy, f"{ROWS[row][0]} ({toy}, seed 0)", out / "figures" / f"{toy}-{row}.png")
+    atomic_write_text(out / "mode_collapse.json",
+                      json.dumps({f"{toy}/{row}": runs for (toy, row), runs in results.items()}, indent=2) + "\n")
+    table = markdown(results, args.seeds)
+    atomic_write_text(out / "mode_collapse.md", table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

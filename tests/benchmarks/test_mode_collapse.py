@@ -1,0 +1,24 @@
+import json
+
+from tests.benchmarks.conftest import load_benchmark
+
+
+def test_smoke_plan_trains_scores_and_draws_every_toy(in_tmp, capsys):
+    bench = load_benchmark("mode_collapse")
+    bench.main(["--smoke", "--seeds", "2", "--only", "pacgan4", "--out", "mc", "--jobs", "2"])
+    out = capsys.readouterr().out
+    assert out.startswith("CPU capability ")
+    results = json.loads((in_tmp / "mc" / "smoke" / "mode_collapse.json").read_text())
+    assert sorted(results) == ["grid/pacgan4", "ring/pacgan4"]
+    assert all(len(runs) == 2 and [r["seed"] for r in runs] == [0, 1] for runs in results.values())
+    assert all(r["modes"] == (25 if key.startswith("grid") else 8) for key, runs in results.items() for r in runs)
+    assert "| grid | PacGAN, packing 4 |" in out and "24.8 +- 0.2" in out  # the published number beside it
+    assert all((in_tmp / "mc" / "smoke" / "figures" / f"{key.replace('/', '-')}.png").exists() for key in results)
+    config = (in_tmp / "mc" / "smoke" / "ring" / "pacgan4" / "seed-1" / "config.yaml").read_text()
+    assert "name: toy-ring-pacgan" in config and "pack: 4" in config and "seed: 1" in config
+
+
+def test_the_wgan_gp_row_trains_on_the_ring_when_asked_for_the_ring():
+    bench = load_benchmark("mode_collapse")
+    recipe, overrides = bench.run_overrides("wgan-gp", "ring", 3, None, smoke=False)
+    assert recipe == "toy-grid-wgan-gp" and "data.name=toy-ring-pacgan" in overrides and "seed=3" in overrides
