@@ -14,7 +14,9 @@ every row is scored the same way; the scores are kept in the run folder and reus
 - InfoGAN runs: the categorical code as a classifier of the test images, after matching;
 - VAE runs: the ELBO and the importance-weighted bound;
 - the time the training steps took here, from the run's own log (steps only, without monitoring and
-  checkpoints), and the images per second.
+  checkpoints), and the images per second;
+- the classifier metrics of the recipe's sampling G too (its moving average, where the recipe keeps
+  one: what ``gannet sample`` and ``gannet eval`` use by default), in a second table.
 
 ``--smoke`` trains every row for a few steps at small width into OUT/smoke: a check that the plan
 runs, not a measurement (its tables go to OUT/smoke). Writes ``OUT/recipe_table.md`` and
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 
 DATASETS = ("mnist", "fashion-mnist")
-PROTOCOL = "raw G, last checkpoint"  # what a cached score was computed on; a change here rescores
+PROTOCOL = "raw G and sampling G, last checkpoint"  # what a cached score was computed on; a change here rescores
 # model -> (recipe, overrides); every recipe trains at its own length (train.steps in the recipe)
 PLAN = {
     "mnist-2014": ("mnist-2014", ["train.steps=30000"]),
@@ -76,6 +78,9 @@ def score(folder: Path, n_samples: int) -> dict:
     record = {"run": str(folder), "step": int(state["step"]), "train_seconds": logged_training_seconds(folder),
               "parzen": parzen_eval(last, n_samples, generator="raw"),
               "classifier": classifier_eval(last, n_samples, generator="raw")}
+    record["sampling_generator"] = "moving average" if cfg.train.ema else "G's own weights"
+    record["sampling_classifier"] = (classifier_eval(last, n_samples, generator="auto") if cfg.train.ema
+                                     else record["classifier"])
     record["images"] = record["step"] * cfg.train.batch_size * cfg.train.k
     if cfg.loss.info > 0:
         record["codes"] = codes_eval(last)
@@ -124,7 +129,15 @@ def markdown(results: dict) -> str:
             e = r["elbo"]
             notes.append(f"- {model} on {dataset}: ELBO {e['elbo']:.1f} +- {e['elbo_se']:.1f}, importance-weighted "
                          f"bound {e['iwae']:.1f} +- {e['iwae_se']:.1f} nats (test).")
-    return "\n".join(lines) + "\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+    sampling = ["| model | data | sampling G | FD | precision | recall | coverage | classes |",
+                "|---|---|---|---|---|---|---|---|"]
+    for key, r in results.items():
+        model, dataset = key.split("@")
+        c = r["sampling_classifier"]["generated"]
+        sampling.append(f"| {model} | {dataset} | {r['sampling_generator']} | {c['frechet_distance']:.1f} | "
+                        f"{c['precision']:.3f} | {c['recall']:.3f} | {c['coverage']:.3f} | {c['classes_covered']}/{c['classes']} |")
+    return ("\n".join(lines) + "\n" + ("\n" + "\n".join(notes) + "\n" if notes else "") + "\n" +
+            "\n".join(sampling) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,4 +27,5 @@ def test_smoke_plan_trains_and_scores_a_gan_and_the_vae(in_tmp, monkeypatch, cap
     for model in models:
         assert f"| {model} | mnist | 20 |" in out
     assert "ELBO" in out and "importance-weighted" in out  # the VAE's note
+    assert "| mnist-2014 | mnist | G's own weights |" in out  # the sampling-G table: no moving average here
     assert results["mnist-2014@mnist"]["classifier"]["generated"]["classes"] == 10
