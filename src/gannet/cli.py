@@ -137,7 +137,7 @@ def cmd_train(argv: list[str]) -> int:
     parser.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start afresh")
     args = parser.parse_intermixed_args(argv)
 
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     if args.resume and not args.out:
         raise UsageError("--resume needs --out DIR, the run folder to continue")
@@ -197,10 +197,10 @@ def _file_above(path: Path) -> Path | None:
 
 @contextlib.contextmanager
 def _owning(run, world):
-    """Rank 0 holds the run folder's lock for the block (see :class:`gannet.train.run_dir.RunLock`);
+    """Rank 0 holds the run folder's lock for the block (see :class:`gannet.training.run_dir.RunLock`);
     every rank leaves with the same error when it cannot. A folder made only to hold the lock is
     removed again if the block fails before writing anything else (a config or data error)."""
-    from gannet.train.run_dir import RunFolderBusy, RunLock
+    from gannet.training.run_dir import RunFolderBusy, RunLock
 
     lock, busy = RunLock(run), None
     created = not run.root.exists()
@@ -265,7 +265,7 @@ def _resume_config(run, args):
     return cfg, False
 
 
-# What a full checkpoint must hold to resume training (gannet.train.trainer.Trainer._state).
+# What a full checkpoint must hold to resume training (gannet.training.trainer.Trainer._state).
 RESUME_STATE_KEYS = ("step", "config", "device_type", "data_shape", "data_kind", "generator", "discriminator",
                      "opt_g", "opt_d", "rng", "batches", "tracker", "best_valid")
 
@@ -273,7 +273,7 @@ RESUME_STATE_KEYS = ("step", "config", "device_type", "data_shape", "data_kind",
 def _with_resume_overrides(saved, args, where: str, source: str | None):
     """``saved`` with the overrides of ``args`` applied; an override that changes what is trained is refused,
     one that gives a key the run's own value is not. ``args.config`` must agree with ``saved`` too."""
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(Path(args.out))
     kept = flatten(saved.to_dict())
@@ -308,7 +308,7 @@ def _with_resume_overrides(saved, args, where: str, source: str | None):
 
 
 def _train(cfg, run, args, world, restart: bool = False) -> int:
-    from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
+    from gannet.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted
 
     say = functools.partial(print, file=sys.stderr) if world.is_main else (lambda *a, **k: None)
     resume = args.resume and not restart
@@ -382,7 +382,7 @@ def cmd_sample(argv: list[str]) -> int:
 
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_path
-    from gannet.train.trainer import iter_samples
+    from gannet.training.trainer import iter_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = _load_with_generator(path, args.generator)
@@ -500,7 +500,7 @@ def cmd_average(argv: list[str]) -> int:
 
     from gannet.averaging import average_generator, checkpoints_in_window
     from gannet.checkpoint import save_checkpoint
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(Path(args.run))
     kept = run.snapshots()
@@ -538,7 +538,7 @@ def _signed_images(state: dict) -> bool:
 
 def _checkpoint_path(source: Path, which: str | None) -> Path:
     """The checkpoint a command reads: the file itself, or a run folder's best (when it has one) or last."""
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     if source.is_dir():
         run = RunDir(source)
@@ -600,7 +600,7 @@ def cmd_eval(argv: list[str]) -> int:
 
 
 def _evaluate(args, path: Path, metrics: list[str], world) -> None:
-    from gannet.evaluate import (
+    from gannet.evaluation import (
         classifier_eval,
         codes_eval,
         elbo_eval,
@@ -618,7 +618,7 @@ def _evaluate(args, path: Path, metrics: list[str], world) -> None:
             if world.is_main:
                 _print_parzen(record, args.split)
         elif metric == "inception":
-            from gannet.evaluate import inception_eval
+            from gannet.evaluation import inception_eval
 
             record = inception_eval(path, Path(args.inception_weights), args.samples or 10_000, args.seed,
                                     args.data_root, args.device, generator=args.generator)
@@ -716,7 +716,7 @@ def cmd_figures(argv: list[str]) -> int:
     _check_output_file(out)
 
     from gannet.checkpoint import load_checkpoint
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(Path(args.run))
     if args.figure == "codes":
@@ -753,7 +753,7 @@ def cmd_figures(argv: list[str]) -> int:
             raise UsageError(f"Figure {args.figure} shows images; {run.root} was trained on points")
         if args.figure == 2:
             from gannet.data import load_dataset
-            from gannet.train.trainer import generated_samples
+            from gannet.training.trainer import generated_samples
 
             if args.data_root:
                 cfg.data.root = args.data_root
@@ -776,7 +776,7 @@ def cmd_plot(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from gannet.figures import plot_metrics
-    from gannet.train.run_dir import RunDir, read_metrics
+    from gannet.training.run_dir import RunDir, read_metrics
 
     run = RunDir(Path(args.run))
     if not run.metrics.exists():

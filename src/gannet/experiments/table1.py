@@ -2,7 +2,7 @@
 
 Each row is one training run of a recipe with a few overrides (the *variant*), checkpointed every
 epoch with the best checkpoint kept by the authors' validation monitor (Parzen estimate on validation
-images, 100 samples, sigma 0.2), then scored by the full protocol of :func:`gannet.evaluate.parzen_eval`
+images, 100 samples, sigma 0.2), then scored by the full protocol of :func:`gannet.evaluation.parzen_eval`
 (10,000 samples, sigma chosen on the first 1,000 validation images, all test images). The "true data"
 row puts real training images in place of generated samples: the ceiling the estimator allows.
 
@@ -21,12 +21,12 @@ import numpy as np
 
 from gannet.config import Config, load_config
 from gannet.data import load_dataset
-from gannet.evaluate import parzen_eval
+from gannet.evaluation import parzen_eval
 from gannet.figures import plot_selection_curves, plot_validation_curves
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import minibatches_per_step
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.trainer import minibatches_per_step
 
 PAPER_MNIST = [  # Table 1, Parzen window log-likelihood on MNIST (nats)
     ("DBN (Bengio et al. 2013)", "138 +- 2"),
@@ -187,8 +187,8 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     Returns one record per checkpoint: path, step, sigma, valid_ll, valid_se (sorted by step).
     """
     from gannet.checkpoint import with_generator
-    from gannet.evaluate import _state_and_config
-    from gannet.train.trainer import generated_samples
+    from gannet.evaluation import _state_and_config
+    from gannet.training.trainer import generated_samples
 
     run = RunDir(folder)
     candidates = [p for p in [*run.snapshots(), run.last] if p.exists()]
@@ -227,7 +227,7 @@ def snapshot_average_selection(folder: Path, data_root: str | None = None, n_sam
     checkpoints from S on, scored on validation images only. Returns records with ``step`` = S,
     ``checkpoints`` (how many were averaged), sigma, valid_ll and valid_se, sorted by S."""
     from gannet.averaging import trailing_averages
-    from gannet.train.trainer import generated_samples
+    from gannet.training.trainer import generated_samples
 
     kept = RunDir(folder).snapshots()
     steps = [RunDir.step_of(p) for p in kept]

@@ -1,6 +1,6 @@
 """The training run: build everything from a config, loop over steps, log, sample, checkpoint, resume.
 
-The loop itself is :meth:`Trainer.run`; one iteration of the game is in :mod:`gannet.train.steps`.
+The loop itself is :meth:`Trainer.run`; one iteration of the game is in :mod:`gannet.training.steps`.
 Every random draw comes from a generator seeded from ``config.seed`` and saved in checkpoints, so an
 interrupted and resumed run is bit-identical on CPU to one that ran straight through.
 """
@@ -36,14 +36,14 @@ from gannet.models import (
 )
 from gannet.noise import latent_options, latent_size, sample_noise
 from gannet.seeding import derive_seed
-from gannet.train import info, regularisers
-from gannet.train.ema import GeneratorAverage
-from gannet.train.optim import make_optimizer, set_hyperparameters
-from gannet.train.reconstruction import Encoder, Reconstruction
-from gannet.train.run_dir import MetricsLog, RunDir
-from gannet.train.steps import GAN, STEPS
-from gannet.train.tracker import StatsTracker
-from gannet.train.vae import GaussianEncoder, NegativeELBO
+from gannet.training import info, regularisers
+from gannet.training.ema import GeneratorAverage
+from gannet.training.optim import make_optimizer, set_hyperparameters
+from gannet.training.reconstruction import Encoder, Reconstruction
+from gannet.training.run_dir import MetricsLog, RunDir
+from gannet.training.steps import GAN, STEPS
+from gannet.training.tracker import StatsTracker
+from gannet.training.vae import GaussianEncoder, NegativeELBO
 
 
 class TrainingDiverged(RuntimeError):
@@ -181,7 +181,7 @@ class Trainer:
             self.monitor_noise = z.to(self.device)
         self.quality = None
         if main and monitor.metrics:
-            from gannet.train.quality_monitor import QualityMonitor
+            from gannet.training.quality_monitor import QualityMonitor
 
             self.quality = QualityMonitor(cfg, self.data, self.device)
         self.step = 0

@@ -16,7 +16,7 @@ from gannet.data import DataError, load_dataset
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.metrics.matching import matched_accuracy
-from gannet.train.trainer import generated_samples
+from gannet.training.trainer import generated_samples
 
 
 def run_folder_of(checkpoint: Path) -> Path:
@@ -137,7 +137,7 @@ def codes_eval(checkpoint: Path, split: str = "test", data_root: str | None = No
     from gannet.data.mnist import load_labelled
     from gannet.features.classifier import DATASETS
     from gannet.models import evaluating, networks_from_state
-    from gannet.train.info import read_codes
+    from gannet.training.info import read_codes
 
     if split != "test":
         raise DataError(f"--split {split}: the codes metric scores the labelled test images only (--split test)")
@@ -173,8 +173,8 @@ def codes_eval(checkpoint: Path, split: str = "test", data_root: str | None = No
 def elbo_eval(checkpoint: Path, importance_samples: int = 100, split: str = "test", seed: int = 0,
               data_root: str | None = None, device: str = "cpu") -> dict:
     """A VAE run's bounds on log p(x) of every ``split`` image: the ELBO (one draw) and the importance-
-    weighted bound with ``importance_samples`` draws (:func:`gannet.train.vae.importance_weighted_bound`)."""
-    from gannet.train.vae import GaussianEncoder, importance_weighted_bound
+    weighted bound with ``importance_samples`` draws (:func:`gannet.training.vae.importance_weighted_bound`)."""
+    from gannet.training.vae import GaussianEncoder, importance_weighted_bound
 
     state, cfg, data = _generator_and_data(checkpoint, data_root, "raw")
     if cfg.train.update != "vae" or state.get("encoder") is None:
