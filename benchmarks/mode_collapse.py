@@ -120,7 +120,7 @@ def scatter(folder: Path, toy: str, title: str, path: Path) -> None:
     from gannet.checkpoint import load_checkpoint
     from gannet.data.toy import TOYS as MIXTURES
     from gannet.training.run_dir import RunDir
-    from gannet.training.trainer import generated_samples
+    from gannet.sampling import generated_samples
 
     samples = generated_samples(load_checkpoint(RunDir(folder).last), 2_500, seed=0).reshape(-1, 2)
     centres = MIXTURES[TOYS[toy]].centres

@@ -6,7 +6,8 @@ from gannet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gannet.cli import main
 from gannet.config import load_config
 from gannet.training.run_dir import RunDir
-from gannet.training.trainer import Trainer, generated_samples
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 
 @pytest.fixture

@@ -216,7 +216,7 @@ def test_ctrl_c_during_start_up_is_an_error_line(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("gannet.cli.load_config", interrupted)
+    monkeypatch.setattr("gannet.training.launch.load_config", interrupted)
     assert _train("toy-ring", "--out", str(tmp_path / "run")) == 130
     assert "error: interrupted (Ctrl-C) during gannet train" in _error_line(capsys)
 
@@ -257,8 +257,8 @@ def test_bf16_is_refused_where_the_hardware_lacks_it(tmp_path, capsys, monkeypat
 def test_large_sample_requests_are_streamed_in_chunks(toy_run, tmp_path, capsys, monkeypatch):
     whole = tmp_path / "whole.npy"
     assert main(["sample", str(toy_run), "-n", "25", "--out", str(whole)]) == 0
-    monkeypatch.setattr("gannet.training.trainer.SAMPLE_CHUNK", 10)
-    from gannet.training.trainer import iter_samples
+    monkeypatch.setattr("gannet.sampling.SAMPLE_CHUNK", 10)
+    from gannet.sampling import iter_samples
 
     parts = [len(p) for p in iter_samples(load_checkpoint(RunDir(toy_run).best if RunDir(toy_run).best.exists()
                                                           else RunDir(toy_run).last), 25, chunk=10)]

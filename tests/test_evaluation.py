@@ -10,7 +10,8 @@ from gannet.data import DataError
 from gannet.evaluation import parzen_eval, run_folder_of
 from gannet.metrics.parzen import evaluate
 from gannet.training.run_dir import RunDir
-from gannet.training.trainer import Trainer, generated_samples
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "device=cpu"]
 

@@ -10,7 +10,8 @@ from gannet.config import load_config
 from gannet.data import load_dataset
 from gannet.metrics.parzen import log_likelihood
 from gannet.training.run_dir import RunDir
-from gannet.training.trainer import Trainer, generated_samples
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 from tests.conftest import real_data_root, requires_real_mnist
 
 SMALL = ["generator.width=16", "discriminator.width=16", "train.batch_size=32", "train.log_every=50",

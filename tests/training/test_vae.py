@@ -7,7 +7,8 @@ from torch.distributions import Normal, kl_divergence
 from gannet.checkpoint import load_checkpoint
 from gannet.config import ConfigError, load_config
 from gannet.training.run_dir import RunDir
-from gannet.training.trainer import Trainer, generated_samples
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 from gannet.training.vae import GaussianEncoder, negative_elbo
 
 

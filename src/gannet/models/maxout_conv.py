@@ -55,7 +55,7 @@ class DeconvGenerator(nn.Module):
         self.untied_bias = nn.Parameter(torch.zeros(self.data_shape))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(z).view(len(z), self.maps, DECONV_SIDE, DECONV_SIDE)
+        h = self.hidden(z).view(-1, self.maps, DECONV_SIDE, DECONV_SIDE)  # -1: traces keep the batch free
         return self.deconv(h) + self.untied_bias
 
 

@@ -47,7 +47,7 @@ class MLPGenerator(nn.Module):
         x = self.out(self.hidden(z))
         if self.output == "sigmoid":
             x = torch.sigmoid(x)
-        return x.view(len(z), *self.data_shape)
+        return x.view(-1, *self.data_shape)  # -1, not len(z): traces keep the batch free
 
     @torch.no_grad()
     def set_output_bias_from_marginals(self, train: torch.Tensor, eps: float = 1e-7) -> None:

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -32,7 +31,6 @@ from gannet.models import (
     build_discriminator,
     build_generator,
     evaluating,
-    networks_from_state,
 )
 from gannet.noise import latent_options, latent_size, sample_noise
 from gannet.seeding import derive_seed
@@ -466,32 +464,3 @@ def _encoder_terms(cfg: Config, encoder: nn.Module | None, encoder_train: nn.Mod
         return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train, cfg.loss.reconstruction_adversarial,
                                LOSSES[cfg.loss.name].generator),)
     return ()
-
-
-SAMPLE_CHUNK = 10_000
-
-
-def iter_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu",
-                 chunk: int | None = None):
-    """``n`` samples from a checkpoint's generator, in arrays of at most ``chunk`` rows, so that memory
-    does not grow with ``n``. The noise of each chunk is drawn in turn from one generator seeded with
-    ``seed``; up to ``chunk`` samples this is exactly :func:`generated_samples`."""
-    chunk = chunk or SAMPLE_CHUNK
-    cfg, G, _ = networks_from_state(state)
-    G.to(device)
-    noise = torch.Generator().manual_seed(seed)
-    for start in range(0, n, chunk):
-        z = sample_noise(cfg.noise.prior, min(chunk, n - start), cfg.noise.dim, noise, **latent_options(cfg.noise))
-        with torch.no_grad():
-            yield G(z.to(device)).float().cpu().numpy()
-
-
-def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu") -> np.ndarray:
-    """Draw ``n`` samples (N, *data_shape) from the generator stored in a checkpoint state."""
-    cfg, G, _ = networks_from_state(state)
-    G.to(device)
-    z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed),
-                     **latent_options(cfg.noise)).to(device)
-    with torch.no_grad():  # shared across ranks under gannet eval with torchrun (gannet.distributed)
-        out = distributed.map_rows(lambda part: torch.cat([G(c) for c in part.split(10_000)]).float().cpu(), z)
-    return out.numpy()
