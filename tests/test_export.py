@@ -58,3 +58,21 @@ def test_export_format_errors(ring, tmp_path, capsys):
     assert main(["export", str(ring.folder), "--format", "torchscript", "--half", "--out", str(tmp_path / "G.pt")]) == 2
     assert "--half are for --format checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "G.pt").exists()
+
+
+@pytest.mark.parametrize("source", ["ring", "dcgan-mnist-g.pt", "infogan-mnist.pt"])
+def test_onnx_export_runs_in_onnxruntime_on_another_batch_size(source, ring, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    path = ring.folder if source == "ring" else RESULTS / source
+    out = tmp_path / "G.onnx"
+    assert main(["export", str(path), "--format", "onnx", "--out", str(out)]) == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    G = gannet.load(path)
+    meta = json.loads(session.get_modelmeta().custom_metadata_map["gannet.json"])
+    assert meta["latent_dim"] == G.latent_dim and meta["noise"]["prior"] == G.config.noise.prior
+    z = G.noise(9, seed=1)  # traced with 4 rows
+    (samples,) = session.run(None, {"z": z.numpy()})
+    with torch.no_grad():
+        assert samples.shape == (9, *G.data_shape)
+        assert torch.allclose(torch.from_numpy(samples), G(z), atol=1e-5)

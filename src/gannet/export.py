@@ -64,6 +64,7 @@ def to_onnx(G: Generator, out: Path) -> Path:
     G = G.cpu().eval()
     with atomic_path(out) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter: no onnxscript needed
         torch.onnx.export(G.net, (_example(G, 4),), str(tmp), input_names=["z"], output_names=["samples"],
                           dynamic_axes={"z": {0: "batch"}, "samples": {0: "batch"}}, opset_version=17,
                           dynamo=False)
