@@ -514,17 +514,19 @@ def cmd_theory(argv: list[str]) -> int:
 
 
 def cmd_classifier(argv: list[str]) -> int:
+    from gannet.features.classifier import DATASETS  # the labelled datasets it is trained for
+
     parser = _Parser(prog="gannet classifier", description="The classifier gannet trains on the "
                                      "real data for its sample-quality metrics (cached under $GANNET_CACHE or "
                                      "~/.cache/gannet, with its SHA-256 and test accuracy).")
     sub = parser.add_subparsers(dest="action", required=True)
     train = sub.add_parser("train", help="train (or retrain with --force) and cache the classifier of a dataset")
-    train.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    train.add_argument("dataset", choices=DATASETS)
     train.add_argument("--root", help="the dataset's folder (default: $GANNET_DATA/<dataset>)")
     train.add_argument("--epochs", type=int, default=3)
     train.add_argument("--force", action="store_true", help="retrain even when a valid cached one exists")
     show = sub.add_parser("show", help="print the cached classifier's record")
-    show.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    show.add_argument("dataset", choices=DATASETS)
     args = parser.parse_args(argv)
 
     from gannet.data import default_root
@@ -566,10 +568,12 @@ def cmd_recipes(argv: list[str]) -> int:
 
 
 def cmd_data(argv: list[str]) -> int:
+    from gannet.data.download import CHECKSUMS  # the datasets it knows how to fetch and verify
+
     parser = _Parser(prog="gannet data", description="Dataset tools.")
     sub = parser.add_subparsers(dest="action", required=True)
     dl = sub.add_parser("download", help="fetch MNIST or Fashion-MNIST IDX files, verified")
-    dl.add_argument("name", choices=["mnist", "fashion-mnist"])
+    dl.add_argument("name", choices=list(CHECKSUMS))
     dl.add_argument("--root", help="folder to write into (default: $GANNET_DATA/<name> or ~/.cache/gannet/data/<name>)")
     dl.add_argument("--mirror", action="append", help="base URL to fetch from instead of the public mirrors "
                     "(repeatable)")

@@ -30,6 +30,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gannet.models.base import Discriminator
+
 SIZES = {28: 7, 32: 4, 64: 4}  # image side -> side of the smallest feature map
 
 
@@ -117,7 +119,7 @@ class DCGANGenerator(nn.Module):
         return x.reshape(-1, *self.data_shape)
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True,
                  dense: int | None = None, centre_input: bool = False, extra_stages: int = 0):
         super().__init__()
@@ -147,7 +149,6 @@ class DCGANDiscriminator(nn.Module):
             layers.append(FullConv2d(c, 1, last_side, 1, 0))
         self.net = nn.Sequential(*layers)
         self.channels = channels
-        self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (input, features) of the last forward
 
     def _feature_map(self, x: torch.Tensor) -> torch.Tensor:

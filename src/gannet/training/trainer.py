@@ -32,16 +32,14 @@ from gannet.models import (
     build_generator,
     evaluating,
 )
-from gannet.noise import latent_options, latent_size, sample_noise
+from gannet.noise import latent_options, sample_noise
 from gannet.seeding import derive_seed
-from gannet.training import info, regularisers
+from gannet.training import encoders, info, regularisers
 from gannet.training.ema import GeneratorAverage
 from gannet.training.optim import make_optimizer, set_hyperparameters
-from gannet.training.reconstruction import Encoder, Reconstruction
 from gannet.training.run_dir import MetricsLog, RunDir
 from gannet.training.steps import GAN, STEPS
 from gannet.training.tracker import StatsTracker
-from gannet.training.vae import GaussianEncoder, NegativeELBO
 
 
 class TrainingDiverged(RuntimeError):
@@ -121,7 +119,8 @@ class Trainer:
         G.to(self.device)
         D.to(self.device)
         D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, self._dropout_stream()))
-        self.encoder = _build_encoder(cfg, self.data.shape, derive_seed(seed, "init-encoder"))  # trained with G
+        encoding = encoders.from_config(cfg)  # a network trained with G (a VAE's, the reconstruction term's)
+        self.encoder = encoders.build(encoding, self.data.shape, derive_seed(seed, "init-encoder"))
         if self.encoder is not None:
             self.encoder.to(self.device)
         g_train, d_train, e_train = G, D, self.encoder
@@ -153,7 +152,7 @@ class Trainer:
             g_train=g_train,
             d_train=d_train,
             regularisers=regularisers.from_config(cfg.loss) + info_d,
-            generator_terms=info_g + _encoder_terms(cfg, self.encoder, e_train),
+            generator_terms=info_g + ((encoding.term(self.encoder, e_train),) if encoding else ()),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
@@ -443,24 +442,3 @@ def _progress(cfg: Config, initial: int, enabled: bool = True):
 
     return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress and enabled else True,
                 unit="step", dynamic_ncols=True)
-
-
-def _build_encoder(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module | None:
-    """The network trained along with G, if any: the VAE's Gaussian encoder, or the reconstruction
-    term's encoder (``loss.reconstruction``)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if cfg.train.update == "vae":
-            return GaussianEncoder(data_shape, cfg.loss.encoder_hidden, cfg.noise.dim)
-        if cfg.loss.reconstruction > 0:
-            return Encoder(data_shape, cfg.loss.encoder_hidden, latent_size(cfg.noise))
-    return None
-
-
-def _encoder_terms(cfg: Config, encoder: nn.Module | None, encoder_train: nn.Module | None) -> tuple:
-    if cfg.train.update == "vae":
-        return (NegativeELBO(encoder, encoder_train),)
-    if cfg.loss.reconstruction > 0:
-        return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train, cfg.loss.reconstruction_adversarial,
-                               LOSSES[cfg.loss.name].generator),)
-    return ()
