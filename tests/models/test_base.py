@@ -5,7 +5,9 @@ import torch
 
 from gannet.config import load_config
 from gannet.models import build_discriminator
-from gannet.models.base import Discriminator, discriminator_of
+from torch import nn
+
+from gannet.models.base import Discriminator, declared, discriminator_of
 
 
 @pytest.mark.parametrize("recipe, overrides, shape", [
@@ -35,3 +37,14 @@ def test_every_discriminator_declares_what_the_steps_read(recipe, overrides, sha
     if cfg.discriminator.arch == "none":
         with pytest.raises(NotImplementedError, match="no hidden features"):
             D.features(torch.rand(2, *shape))
+
+
+def test_a_plain_module_used_as_d_gets_the_declared_defaults():
+    plain = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
+    assert declared(plain, "batch_statistics") is False and declared(plain, "pack") == 1
+    packed = build_discriminator(load_config("toy-ring-pacgan"), (2,), 0)
+    wrapper = nn.Module()
+    wrapper.module = packed  # as DistributedDataParallel holds it
+    assert declared(wrapper, "pack") == packed.pack > 1
+    with pytest.raises(AttributeError, match="not one of what a discriminator declares"):
+        declared(plain, "weight")

@@ -33,6 +33,17 @@ class Discriminator(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} has no hidden features for InfoGAN's Q to read")
 
 
-def discriminator_of(module: nn.Module) -> Discriminator:
-    """The :class:`Discriminator` inside a DistributedDataParallel wrapper, or ``module`` itself."""
+def discriminator_of(module: nn.Module) -> nn.Module:
+    """The network inside a DistributedDataParallel wrapper, or ``module`` itself."""
     return getattr(module, "module", module)
+
+
+DECLARED = ("dropout_generator", "batch_statistics", "pack", "feature_dim")
+
+
+def declared(module: nn.Module, name: str):
+    """``module``'s value of one of the :class:`Discriminator` attributes (inside a DDP wrapper too). A
+    plain ``nn.Module`` used as D (an extension's, a test's) gets the base class's defaults."""
+    if name not in DECLARED:
+        raise AttributeError(f"{name!r} is not one of what a discriminator declares ({', '.join(DECLARED)})")
+    return getattr(discriminator_of(module), name, getattr(Discriminator, name))

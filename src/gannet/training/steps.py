@@ -31,7 +31,7 @@ from torch import nn
 
 from gannet.data.batches import ShuffledBatches
 from gannet.losses import GANLoss, value_estimate
-from gannet.models.base import discriminator_of
+from gannet.models.base import declared
 from gannet.noise import sample_noise
 from gannet.training.vae import vae_step
 
@@ -87,10 +87,10 @@ class GAN:
 
 def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
     fake = fake.to(real.dtype)
-    if discriminator_of(d).batch_statistics:  # batch norm: real and fake as separate batches
+    if declared(d, "batch_statistics"):  # batch norm: real and fake as separate batches
         return d(real).float(), d(fake).float()
     logits = d(torch.cat([real, fake])).float()  # losses always in fp32
-    split = len(real) // discriminator_of(d).pack  # a packed D gives one logit per pack of samples
+    split = len(real) // declared(d, "pack")  # a packed D gives one logit per pack of samples
     return logits[:split], logits[split:]
 
 
