@@ -38,7 +38,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from gannet.config import Config, load_config
 from gannet.hardware import cpu_capability, describe_cpu
-from gannet.train.trainer import Trainer
+from gannet.training.trainer import Trainer
 from train_throughput import logged_rate, matmul_peak, run, step_flops  # the sibling benchmark's helpers
 
 QUIET = ["monitor.enabled=false", "train.progress=false", "train.tensorboard=false", "device=cpu",

@@ -34,10 +34,10 @@ def sharpness(images: np.ndarray) -> dict:
 
 def score_run(folder: Path, generator: str, n_samples: int) -> dict:
     from gannet.checkpoint import load_checkpoint, with_generator
-    from gannet.evaluate import classifier_eval, elbo_eval, parzen_eval
+    from gannet.evaluation import classifier_eval, elbo_eval, parzen_eval
     from gannet.experiments.table1 import logged_training_seconds
-    from gannet.train.run_dir import RunDir
-    from gannet.train.trainer import generated_samples
+    from gannet.training.run_dir import RunDir
+    from gannet.sampling import generated_samples
 
     if folder.is_file():  # a checkpoint or generator-only file (gannet export, gannet average)
         checkpoint, run = folder, None
@@ -57,9 +57,9 @@ def score_run(folder: Path, generator: str, n_samples: int) -> dict:
 
 def real_reference(folder: Path) -> dict:
     from gannet.data import load_dataset
-    from gannet.evaluate import _state_and_config
+    from gannet.sampling import state_and_config
 
-    _, cfg = _state_and_config(folder / "checkpoints" / "last.pt" if folder.is_dir() else folder)
+    _, cfg = state_and_config(folder / "checkpoints" / "last.pt" if folder.is_dir() else folder)
     return {"sharpness": sharpness(load_dataset(cfg.data, cfg.seed).test)}
 
 

@@ -67,7 +67,7 @@ def run_overrides(row: str, toy: str, seed: int, steps: int | None, smoke: bool)
 def finished(folder: Path) -> bool:
     from gannet.checkpoint import load_checkpoint
     from gannet.config import load_config
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(folder)
     if not run.last.exists():
@@ -95,8 +95,8 @@ def train(recipe: str, overrides: list[str], folder: Path, threads: int) -> floa
 
 
 def score(folder: Path) -> dict:
-    from gannet.evaluate import modes_eval
-    from gannet.train.run_dir import RunDir
+    from gannet.evaluation import modes_eval
+    from gannet.training.run_dir import RunDir
 
     record = modes_eval(RunDir(folder).last, 2_500, seed=0)
     return {k: record[k] for k in ("modes_covered_published", "modes_covered", "modes", "high_quality_fraction",
@@ -119,8 +119,8 @@ def scatter(folder: Path, toy: str, title: str, path: Path) -> None:
 
     from gannet.checkpoint import load_checkpoint
     from gannet.data.toy import TOYS as MIXTURES
-    from gannet.train.run_dir import RunDir
-    from gannet.train.trainer import generated_samples
+    from gannet.training.run_dir import RunDir
+    from gannet.sampling import generated_samples
 
     samples = generated_samples(load_checkpoint(RunDir(folder).last), 2_500, seed=0).reshape(-1, 2)
     centres = MIXTURES[TOYS[toy]].centres

@@ -19,7 +19,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from gannet.config import load_config
 from gannet.hardware import bf16_is_fast, describe_cpu
-from gannet.train.trainer import Trainer
+from gannet.training.trainer import Trainer
 
 
 def main(argv: list[str] | None = None) -> dict:

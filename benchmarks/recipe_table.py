@@ -48,7 +48,7 @@ SMOKE = ["train.steps=20", "generator.width=8", "discriminator.width=8", "genera
 def finished(folder: Path) -> bool:
     from gannet.checkpoint import load_checkpoint
     from gannet.config import load_config
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(folder)
     if not run.last.exists():
@@ -58,7 +58,7 @@ def finished(folder: Path) -> bool:
 
 def train(recipe: str, overrides: list[str], folder: Path) -> None:
     from gannet.config import load_config
-    from gannet.train.trainer import Trainer
+    from gannet.training.trainer import Trainer
 
     cfg = load_config(recipe, [*overrides, "train.progress=false"])
     resume = (folder / "checkpoints" / "last.pt").exists()
@@ -68,9 +68,9 @@ def train(recipe: str, overrides: list[str], folder: Path) -> None:
 def score(folder: Path, n_samples: int) -> dict:
     from gannet.checkpoint import load_checkpoint
     from gannet.config import Config
-    from gannet.evaluate import classifier_eval, codes_eval, elbo_eval, parzen_eval
+    from gannet.evaluation import classifier_eval, codes_eval, elbo_eval, parzen_eval
     from gannet.experiments.table1 import logged_training_seconds
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     last = RunDir(folder).last
     state = load_checkpoint(last)
@@ -94,7 +94,7 @@ def cached_score(folder: Path, n_samples: int) -> dict:
     number of samples are the same."""
     from gannet.checkpoint import load_checkpoint
     from gannet.io import atomic_write_text, json_default
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     path = folder / "recipe_score.json"
     step = int(load_checkpoint(RunDir(folder).last)["step"])

@@ -48,8 +48,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gannet.config import load_config
 from gannet.hardware import bf16_is_fast, cpu_capability, describe_cpu
-from gannet.train.run_dir import read_metrics
-from gannet.train.trainer import Trainer
+from gannet.training.run_dir import read_metrics
+from gannet.training.trainer import Trainer
 
 BATCH = 100
 QUIET = ["monitor.enabled=false", "train.progress=false", "train.tensorboard=false", "device=cpu"]
@@ -186,7 +186,7 @@ def peak_memory_mb(update: str, steps: int, overrides: list[str]) -> float:
     """Peak resident memory of a fresh process that trains ``steps`` mnist-2014 steps (MiB)."""
     code = (
         "import json, resource, sys, tempfile\n"
-        "from gannet.config import load_config\nfrom gannet.train.trainer import Trainer\n"
+        "from gannet.config import load_config\nfrom gannet.training.trainer import Trainer\n"
         "cfg = load_config('mnist-2014', json.loads(sys.argv[1]))\n"
         "Trainer(cfg, tempfile.mkdtemp()).run()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"

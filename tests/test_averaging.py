@@ -5,8 +5,9 @@ from gannet.averaging import average_generator, checkpoints_in_window, trailing_
 from gannet.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gannet.cli import main
 from gannet.config import load_config
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 
 @pytest.fixture

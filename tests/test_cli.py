@@ -14,7 +14,7 @@ from PIL import Image
 
 from gannet.checkpoint import is_generator_only, load_checkpoint
 from gannet.cli import main
-from gannet.train.run_dir import RunDir, read_metrics
+from gannet.training.run_dir import RunDir, read_metrics
 
 QUIET = ["train.progress=false", "train.tensorboard=false"]
 

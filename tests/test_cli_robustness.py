@@ -15,7 +15,7 @@ import torch
 import gannet.checkpoint
 from gannet.checkpoint import load_checkpoint, save_checkpoint
 from gannet.cli import main
-from gannet.train.run_dir import RunDir, read_metrics
+from gannet.training.run_dir import RunDir, read_metrics
 
 QUIET = ["train.progress=false", "train.tensorboard=false"]
 
@@ -216,13 +216,13 @@ def test_ctrl_c_during_start_up_is_an_error_line(tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("gannet.cli.load_config", interrupted)
+    monkeypatch.setattr("gannet.training.launch.load_config", interrupted)
     assert _train("toy-ring", "--out", str(tmp_path / "run")) == 130
     assert "error: interrupted (Ctrl-C) during gannet train" in _error_line(capsys)
 
 
 def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_checkpoint(toy_run, capsys, monkeypatch):
-    import gannet.train.trainer as trainer
+    import gannet.training.trainer as trainer
 
     real_step = trainer.STEPS["alternating"]
     calls = []
@@ -245,7 +245,7 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_checkpoint(toy_run, ca
 
 
 def test_bf16_is_refused_where_the_hardware_lacks_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("gannet.train.trainer.bf16_is_fast", lambda device: False)
+    monkeypatch.setattr("gannet.training.trainer.bf16_is_fast", lambda device: False)
     assert _train("toy-ring", "precision=bf16", "--out", str(tmp_path / "run")) == 2
     err = _error_line(capsys)
     assert "precision: bf16 needs hardware bf16 matrix products" in err and "precision=fp32" in err
@@ -257,8 +257,8 @@ def test_bf16_is_refused_where_the_hardware_lacks_it(tmp_path, capsys, monkeypat
 def test_large_sample_requests_are_streamed_in_chunks(toy_run, tmp_path, capsys, monkeypatch):
     whole = tmp_path / "whole.npy"
     assert main(["sample", str(toy_run), "-n", "25", "--out", str(whole)]) == 0
-    monkeypatch.setattr("gannet.train.trainer.SAMPLE_CHUNK", 10)
-    from gannet.train.trainer import iter_samples
+    monkeypatch.setattr("gannet.sampling.SAMPLE_CHUNK", 10)
+    from gannet.sampling import iter_samples
 
     parts = [len(p) for p in iter_samples(load_checkpoint(RunDir(toy_run).best if RunDir(toy_run).best.exists()
                                                           else RunDir(toy_run).last), 25, chunk=10)]
@@ -332,7 +332,7 @@ def test_running_out_of_memory_is_an_error_line(tmp_path, capsys, monkeypatch):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: can't allocate memory: "
                            "you tried to allocate 51200000000 bytes. Error code 12 (Cannot allocate memory)")
 
-    monkeypatch.setattr("gannet.train.trainer.build_generator", allocate)
+    monkeypatch.setattr("gannet.training.trainer.build_generator", allocate)
     assert _train("toy-ring", "noise.dim=100000000", "--out", str(tmp_path / "run")) == 1
     assert "error: not enough memory: " in _error_line(capsys)
     assert not (tmp_path / "run").exists()

@@ -312,3 +312,22 @@ def test_learning_rates_beyond_any_float32_use_are_refused_by_name():
     for key in ("optim.lr", "optim.lr_g", "optim.lr_d"):
         with pytest.raises(ConfigError, match=key.split(".")[1]):
             load_config("toy-ring", [f"{key}=1e308"])
+
+
+def test_text_that_reads_as_a_number_is_quoted_when_the_config_is_saved():
+    from gannet.config import dump_yaml, load_yaml
+
+    cfg = load_config("toy-ring", ["description=1e3", "data.root=2e5"])  # text keys keep the text given
+    saved = load_yaml(dump_yaml(cfg))  # what a resumed run reads back from config.yaml
+    assert saved["description"] == "1e3" and saved["data"]["root"] == "2e5"
+    assert validate(saved).to_dict() == cfg.to_dict()
+
+
+def test_typed_overrides_set_values_as_given():
+    from gannet.config import overrides_from_dict
+
+    cfg = load_config("toy-ring", overrides_from_dict({"train.steps": 7, "description": "yes", "optim.lr": 1e-3,
+                                                        "loss.generator": "minimax"}))  # an older key name too
+    assert cfg.train.steps == 7 and cfg.description == "yes" and cfg.optim.lr == 1e-3 and cfg.loss.name == "minimax"
+    with pytest.raises(ConfigError, match="train.steps"):
+        load_config("toy-ring", overrides_from_dict({"train.steps": "many"}))

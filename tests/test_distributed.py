@@ -14,8 +14,8 @@ import torch
 from gannet import distributed
 from gannet.checkpoint import load_checkpoint
 from gannet.data.batches import ShuffledBatches
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.steps import GAN
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.steps import GAN
 
 # digits, dropout off, so that the only randomness is the data order and the noise, both shared
 NO_DROPOUT = ["discriminator.keep_input=1", "discriminator.keep_hidden=1", "discriminator.init_range=0.05",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gannet.checkpoint import is_generator_only, load_checkpoint
-from gannet.evaluate import parzen_eval
+from gannet.evaluation import parzen_eval
 from tests.conftest import real_data_root, requires_real_mnist
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -91,7 +91,7 @@ def test_committed_generators_meet_their_targets(name):
 @requires_real_mnist
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_each_committed_generator_reproduces_its_record(name, monkeypatch):
-    from gannet.evaluate import classifier_eval
+    from gannet.evaluation import classifier_eval
 
     monkeypatch.setenv("GANNET_CACHE", str(RESULTS))  # the pinned classifiers
     stem = Path(name).stem
@@ -112,7 +112,7 @@ def test_the_committed_infogan_file_holds_q_and_its_code_record_meets_the_target
 
 @requires_real_mnist
 def test_the_committed_infogan_code_accuracy_reproduces_from_the_file():
-    from gannet.evaluate import codes_eval
+    from gannet.evaluation import codes_eval
 
     record = codes_eval(RESULTS / "infogan-mnist.pt", data_root=str(real_data_root() / "mnist"))
     recorded = json.loads((RESULTS / "eval_codes_infogan-mnist.json").read_text())

@@ -5,8 +5,8 @@ from gannet.checkpoint import load_checkpoint
 from gannet.cli import main
 from gannet.config import load_config
 from gannet.toy_figure import choose_panels, save_figure_1
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "monitor.enabled=false"]
 

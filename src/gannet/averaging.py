@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from gannet.checkpoint import CheckpointError, as_average, load_checkpoint
-from gannet.train.run_dir import RunDir
+from gannet.training.run_dir import RunDir
 
 
 class _RunningSum:

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import json
 import math
 import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from gannet import distributed
-from gannet.config import (
-    ConfigError,
-    apply_overrides,
-    flatten,
-    load_config,
-    read_config_source,
-    recipe_names,
-    short_repr,
-    validate,
-)
-
-# Keys that may change when a run is resumed: they do not change what is trained. ``train.ema`` is among
-# them because the average only watches G: turned on at a resume, it starts from the current G.
-RESUMABLE_KEYS = {
-    "description", "device", "data.root", "train.steps", "train.ema", "train.log_every", "train.sample_every",
-    "train.checkpoint_every", "train.keep_checkpoints", "train.progress", "train.tensorboard", "monitor.every",
-    "monitor.metrics", "monitor.metrics_every", "monitor.metrics_samples",
-}
+from gannet.config import ConfigError, read_config_source, recipe_names
+from gannet.errors import UsageError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +74,9 @@ commands:
                        train a GAN; CONFIG is a YAML file or a recipe name
   sample RUN_OR_CHECKPOINT -n N --out FILE
                        write N samples as a PNG grid (.png) or an array (.npy)
-  export RUN_OR_CHECKPOINT --out FILE.pt
-                       keep only what sampling and evaluation need (G and its config)
+  export RUN_OR_CHECKPOINT --out FILE [--format checkpoint|torchscript|onnx]
+                       keep only what sampling and evaluation need (G and its config), or G alone
+                       as TorchScript or ONNX (noise to samples, no gannet needed to run it)
   average RUN --from STEP [--to STEP] --out FILE.pt
                        G's weights averaged over the run's kept checkpoints, as a generator-only file
   eval RUN_OR_CHECKPOINT --metric parzen|classifier|modes|codes|elbo|inception|all
@@ -110,10 +92,6 @@ commands:
                        fetch the standard IDX files, verified
 
 `gannet COMMAND --help` tells more."""
-
-
-class UsageError(ValueError):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,221 +115,33 @@ def cmd_train(argv: list[str]) -> int:
     parser.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start afresh")
     args = parser.parse_intermixed_args(argv)
 
-    from gannet.train.run_dir import RunDir
+    from gannet.training import launch
+    from gannet.training.trainer import TrainingDiverged, TrainingInterrupted
 
-    if args.resume and not args.out:
-        raise UsageError("--resume needs --out DIR, the run folder to continue")
-    if args.resume and args.overwrite:
-        raise UsageError("--resume continues the run in --out and --overwrite replaces it: give one of them")
-    if args.out:
-        _check_run_folder(Path(args.out))
-    restart = False
-    if args.resume:
-        run = RunDir(Path(args.out))
-        cfg, restart = _resume_config(run, args)
-    else:
-        cfg = load_config(args.config, args.overrides)
-    world = distributed.setup(cfg.device)  # one process, or the ranks torchrun started
     try:
-        if not args.resume:  # rank 0's default folder name for all
-            out = args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-            run = RunDir(Path(distributed.broadcast_text(out)))
-        with _owning(run, world):  # rank 0 holds the folder's lock; every rank checks before any writes
-            if not args.resume and run.has_run() and not args.overwrite:
-                raise UsageError(_occupied_message(run))
-            foreign = run.foreign_entries()
-            if not args.resume and run.config.name in foreign:
-                raise UsageError(f"--out {run.root}: the folder holds a {run.config.name} that is not a gannet run's, "
-                                 f"which the run would replace; choose a new or empty folder")
-            if not args.resume and foreign and not args.overwrite:
-                shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-                raise UsageError(f"--out {run.root}: the folder holds files that are not a gannet run ({shown}); "
-                                 f"choose a new or empty folder, or give --overwrite to train there beside them "
-                                 f"(only a run's own files are ever replaced)")
-            distributed.barrier()
-            return _train(cfg, run, args, world, restart)
-    finally:
-        distributed.teardown()
+        launch.train(args.config, args.out, args.overrides, resume=args.resume, overwrite=args.overwrite)
+    except TrainingInterrupted as err:
+        _say_on_main(f"gannet: {err}")
+        return 130
+    except TrainingDiverged as err:
+        _say_on_main(f"error: {err}")
+        return 1
+    except launch.StoppedAtOnce as err:
+        _say_on_main(f"error: {err}")
+        return 130
+    return 0
 
 
-def _check_run_folder(out: Path) -> None:
-    """Refuse an --out that cannot be a run folder, before anything is written: an existing file, a path
-    below a file, or a folder whose nearest existing parent cannot be written."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is an existing file, not a run folder")
-    if (blocker := _file_above(out)) is not None:
-        raise UsageError(f"--out {out}: {blocker} is a file, so no folder can be made below it")
-    if out.exists():
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise UsageError(f"--out {out}: the run folder is not writable")
-    elif (existing := next((p for p in out.parents if p.exists()), None)) is not None \
-            and not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: cannot create the run folder: {existing} is not writable")
+def _say_on_main(message: str) -> None:
+    """A line on stderr from rank 0 only (every rank of a torchrun launch runs the same command)."""
+    if distributed.from_environment().is_main:  # the process group is gone by now
+        print(message, file=sys.stderr)
 
 
 def _file_above(path: Path) -> Path | None:
-    """The nearest existing parent of ``path`` when it is a file, so that nothing can be made below it."""
-    existing = next((p for p in path.parents if p.exists()), None)
-    return existing if existing is not None and not existing.is_dir() else None
+    from gannet.training.launch import file_above
 
-
-@contextlib.contextmanager
-def _owning(run, world):
-    """Rank 0 holds the run folder's lock for the block (see :class:`gannet.train.run_dir.RunLock`);
-    every rank leaves with the same error when it cannot. A folder made only to hold the lock is
-    removed again if the block fails before writing anything else (a config or data error)."""
-    from gannet.train.run_dir import RunFolderBusy, RunLock
-
-    lock, busy = RunLock(run), None
-    created = not run.root.exists()
-    if world.is_main:
-        try:
-            lock.acquire()
-        except (RunFolderBusy, OSError) as err:
-            busy = err
-    if distributed.any_rank(busy is not None):
-        lock.release()
-        if isinstance(busy, OSError):
-            raise UsageError(f"--out {run.root}: {busy.strerror}") from None
-        raise UsageError(str(busy) if busy else f"{run.root}: rank 0 could not take the run folder's lock")
-    try:
-        yield
-    except BaseException:
-        if world.is_main and created and [p.name for p in run.root.iterdir()] == [run.lock_file.name]:
-            run.lock_file.unlink()
-            run.root.rmdir()
-        raise
-    finally:
-        lock.release()
-
-
-def _occupied_message(run) -> str:
-    if not run.has_checkpoint():
-        return (f"{run.root} holds a run that stopped before its first checkpoint, so there is nothing to resume: "
-                f"restart it from step 0 with --resume (its saved config), replace it with --overwrite, or choose "
-                f"another --out")
-    return (f"{run.root} already holds a run; continue it with --resume, replace it with --overwrite, "
-            f"or choose another --out")
-
-
-def _resume_config(run, args):
-    """The run's saved config, with the command line's overrides of keys that may change on resume, and
-    whether the run restarts from step 0 (it stopped before its first checkpoint).
-
-    CONFIG itself must be the run's own: the name or file it was started from, its saved config.yaml,
-    or any config that agrees with it on every key that changes what is trained. An override that
-    repeats the run's own value (the command the run was started with, plus ``--resume``) is accepted."""
-    from gannet.checkpoint import CheckpointError, is_generator_only, load_checkpoint
-
-    if not run.last.exists():
-        checkpoints = run.last.parent
-        never_checkpointed = not checkpoints.exists() or (checkpoints.is_dir() and not any(checkpoints.iterdir()))
-        if run.config.exists() and never_checkpointed:  # killed before its first checkpoint: restart
-            saved = load_config(str(run.config))
-            return _with_resume_overrides(saved, args, f"{run.config}", None), True
-        what = "no run" if not run.has_run() else "no last checkpoint"
-        raise UsageError(f"{run.root}: {what} to resume (expected {run.last})")
-    state = load_checkpoint(run.last)
-    if is_generator_only(state):
-        raise CheckpointError(f"{run.last}: a generator-only checkpoint (gannet export) cannot resume training")
-    missing = [k for k in RESUME_STATE_KEYS if k not in state]
-    if missing:
-        raise CheckpointError(f"{run.last}: cannot resume training: the checkpoint lacks {', '.join(missing)}")
-    saved = validate(state["config"], f"config saved in {run.last}")
-    cfg = _with_resume_overrides(saved, args, str(run.root), state.get("source"))
-    if cfg.train.steps <= state["step"]:
-        raise UsageError(f"the run is at step {state['step']} and train.steps={cfg.train.steps}: nothing to do; give a "
-                         f"larger train.steps to extend it")
-    return cfg, False
-
-
-# What a full checkpoint must hold to resume training (gannet.train.trainer.Trainer._state).
-RESUME_STATE_KEYS = ("step", "config", "device_type", "data_shape", "data_kind", "generator", "discriminator",
-                     "opt_g", "opt_d", "rng", "batches", "tracker", "best_valid")
-
-
-def _with_resume_overrides(saved, args, where: str, source: str | None):
-    """``saved`` with the overrides of ``args`` applied; an override that changes what is trained is refused,
-    one that gives a key the run's own value is not. ``args.config`` must agree with ``saved`` too."""
-    from gannet.train.run_dir import RunDir
-
-    run = RunDir(Path(args.out))
-    kept = flatten(saved.to_dict())
-
-    def trained_keys_changed(cfg) -> list[str]:
-        now = flatten(cfg.to_dict())
-        return [k for k in kept if now.get(k) != kept[k] and k not in RESUMABLE_KEYS]
-
-    fixed = []
-    for override in args.overrides:
-        alone = validate(apply_overrides(saved.to_dict(), [override]), f"config of {where} with {override}")
-        if trained_keys_changed(alone):
-            fixed.append(override.split("=", 1)[0].strip())
-    if fixed:
-        raise UsageError(
-            f"cannot change {', '.join(fixed)} when resuming: it changes what is trained. Keys that may change: "
-            f"{', '.join(sorted(RESUMABLE_KEYS))}"
-        )
-    cfg = validate(apply_overrides(saved.to_dict(), args.overrides), f"config of {where} with overrides")
-    same_source = args.config == source or Path(args.config).resolve() == run.config.resolve()
-    if not same_source:
-        given = flatten(load_config(args.config, args.overrides).to_dict())
-        changed = [k for k in kept if given.get(k) != kept[k] and k not in RESUMABLE_KEYS]
-        if changed:
-            lines = "\n  ".join(f"{k}: run has {short_repr(kept[k], 80)}, {args.config} has {short_repr(given.get(k), 80)}"
-                                for k in changed)
-            raise UsageError(
-                f"{args.config} is not the config of the run in {run.root}; they differ in keys that change "
-                f"what is trained:\n  {lines}\nResume with: gannet train {run.config} --out {run.root} --resume"
-            )
-    return cfg
-
-
-def _train(cfg, run, args, world, restart: bool = False) -> int:
-    from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted
-
-    say = functools.partial(print, file=sys.stderr) if world.is_main else (lambda *a, **k: None)
-    resume = args.resume and not restart
-    trainer = Trainer(cfg, run.root, resume=resume, source=args.config)  # checks data, device, sizes
-    if world.is_main:
-        if (args.overwrite and not args.resume) or restart:
-            run.clear()  # under the folder's lock: no other process writes here
-        if restart:
-            say(f"gannet: {run.root} stopped before its first checkpoint; restarting it from step 0 with its saved "
-                f"config")
-        run.root.mkdir(parents=True, exist_ok=True)
-        for stale in run.root.rglob(".*.tmp"):  # temporary files of a process killed mid-write
-            stale.unlink()
-    distributed.barrier()
-    if trainer.resume_note:
-        say(f"gannet: {trainer.resume_note}")
-    start = trainer.step
-    ranks = (f" x {world.size} processes (global batch {cfg.train.batch_size * world.size})"
-             if world.distributed else "")
-    say(f"gannet: training '{args.config}' on {trainer.data.name} ({len(trainer.data.train)} examples) "
-        f"on {trainer.device}{ranks} in {trainer.precision}, steps {start}..{cfg.train.steps}; run folder {run.root}")
-    try:
-        record = trainer.run()
-    except TrainingInterrupted as err:
-        say(f"gannet: {err}\nresume with: gannet train {run.config} --out {run.root} --resume")
-        distributed.barrier()  # every rank stopped at the same step: leave together, none killed mid-write
-        return 130
-    except TrainingDiverged as err:
-        say(f"error: {err}")
-        distributed.barrier()
-        return 1
-    except KeyboardInterrupt:  # a second Ctrl-C: stop now, without waiting for the step's checkpoint
-        kept = (f"the last checkpoint, {run.last}, is kept" if run.last.exists()
-                else "no checkpoint had been written yet")
-        say(f"error: interrupted again at step {trainer.step}: stopped at once, without a new checkpoint; {kept}.\n"
-            f"resume with: gannet train {run.config} --out {run.root} --resume")
-        return 130
-    distributed.barrier()
-    summary = ", ".join(f"{k}={record[k]:.4g}" for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in record)
-    say(f"gannet: done at step {trainer.step} ({summary}).\n"
-        f"  samples:     {run.samples}/\n  metrics:     {run.metrics}\n"
-        f"  checkpoints: {run.last.parent}/\n  sample more: gannet sample {run.root} -n 64 --out samples.png")
-    return 0
+    return file_above(path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -382,7 +172,7 @@ def cmd_sample(argv: list[str]) -> int:
 
     from gannet.images import save_image_grid, save_points_plot
     from gannet.io import atomic_path
-    from gannet.train.trainer import iter_samples
+    from gannet.sampling import iter_samples
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
     state = _load_with_generator(path, args.generator)
@@ -415,18 +205,9 @@ MAX_GRID = 10_000  # samples in one PNG grid (100 x 100 images); more go to .npy
 
 
 def _check_device(name: str) -> None:
-    """``--device``: cpu, or cuda / cuda:N where PyTorch sees that GPU."""
-    import torch
+    from gannet.sampling import check_device
 
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UsageError(f"--device {name}: expected cpu, cuda or cuda:N") from None
-    if device.type not in ("cpu", "cuda"):
-        raise UsageError(f"--device {name}: expected cpu, cuda or cuda:N")
-    if device.type == "cuda" and (not torch.cuda.is_available()
-                                  or (device.index or 0) >= torch.cuda.device_count()):
-        raise UsageError(f"--device {name}: PyTorch sees no such CUDA device (use --device cpu)")
+    check_device(name)
 
 
 def _check_seed(seed: int) -> None:
@@ -451,10 +232,15 @@ def _check_output_file(out: Path) -> None:
 
 
 def cmd_export(argv: list[str]) -> int:
-    parser = _Parser(prog="gannet export", description="Write a generator-only checkpoint: "
-                                     "G's weights and config, enough for sample, eval and figures.")
+    parser = _Parser(prog="gannet export", description="Write a generator-only checkpoint (G's weights and "
+                     "config, enough for sample, eval and figures), or G alone as TorchScript or ONNX: a "
+                     "network from noise to samples that runs without gannet.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--out", required=True, help="output .pt file")
+    parser.add_argument("--out", required=True, help="output file: .pt (checkpoint, torchscript) or .onnx")
+    parser.add_argument("--format", choices=["checkpoint", "torchscript", "onnx"], default="checkpoint",
+                        help="checkpoint: a gannet generator-only checkpoint (default); torchscript: a traced "
+                        "module for torch.jit.load; onnx: an ONNX graph (needs the onnx package). Both map z "
+                        "(N, latent_dim) to samples, for any N; the noise prior is in their metadata (gannet.json)")
     parser.add_argument("--checkpoint", choices=["best", "last"], help="which checkpoint of a run folder "
                         "(default: best by validation when the run has one, else last)")
     _add_generator_option(parser)
@@ -464,8 +250,12 @@ def cmd_export(argv: list[str]) -> int:
                         "rounded copy of the trained weights (loaded back as float32)")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    if out.suffix != ".pt":
-        raise UsageError(f"--out {out}: the file name must end in .pt")
+    suffix = ".onnx" if args.format == "onnx" else ".pt"
+    if out.suffix != suffix:
+        raise UsageError(f"--out {out}: the file name must end in {suffix}")
+    if args.format != "checkpoint" and (args.with_discriminator or args.half):
+        raise UsageError(f"--format {args.format} writes G alone in float32: --with-discriminator and --half "
+                         f"are for --format checkpoint")
     _check_output_file(out)
 
     from gannet.checkpoint import CheckpointError, as_average, generator_only, save_checkpoint
@@ -474,6 +264,15 @@ def cmd_export(argv: list[str]) -> int:
     if out.resolve() == path.resolve() or (out.parent.name == "checkpoints" and out.name in ("last.pt", "best.pt")):
         raise UsageError(f"--out {out}: would replace a run's own checkpoint; write the generator elsewhere")
     state = _load_with_generator(path, args.generator)
+    if args.format != "checkpoint":
+        from gannet import export
+        from gannet.sampling import Generator
+
+        G = Generator.from_state(state)
+        (export.to_torchscript if args.format == "torchscript" else export.to_onnx)(G, out)
+        print(f"gannet: wrote G of {path} (step {state['step']}) as {args.format} to {out}: z {G.latent_dim}-d "
+              f"({G.config.noise.prior} prior) -> samples {G.data_shape}", file=sys.stderr)
+        return 0
     if args.with_discriminator and state.get("discriminator") is None:
         raise CheckpointError(f"{path}: --with-discriminator: this file holds no discriminator weights")
     if args.generator == "average" and not state.get("averaged"):  # the average alone, in G's place: half the file
@@ -500,7 +299,7 @@ def cmd_average(argv: list[str]) -> int:
 
     from gannet.averaging import average_generator, checkpoints_in_window
     from gannet.checkpoint import save_checkpoint
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(Path(args.run))
     kept = run.snapshots()
@@ -526,30 +325,21 @@ def _add_generator_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_with_generator(path: Path, which: str) -> dict:
-    from gannet.checkpoint import load_checkpoint, with_generator
+    from gannet.sampling import load_state
 
-    return with_generator(load_checkpoint(path), which, str(path))
+    return load_state(path, which)
 
 
 def _signed_images(state: dict) -> bool:
-    """Whether a run's images are contrast-normalised (centred on 0) rather than in [0, 1]."""
-    return state["config"]["data"].get("gcn") is not None
+    from gannet.sampling import signed_images
+
+    return signed_images(state)
 
 
 def _checkpoint_path(source: Path, which: str | None) -> Path:
-    """The checkpoint a command reads: the file itself, or a run folder's best (when it has one) or last."""
-    from gannet.train.run_dir import RunDir
+    from gannet.sampling import checkpoint_path
 
-    if source.is_dir():
-        run = RunDir(source)
-        if which == "best" and not run.best.exists():
-            raise UsageError(f"{source}: the run has no best checkpoint (no validation estimate was made)")
-        if which == "last" or (which is None and not run.best.exists()):
-            return run.last
-        return run.best
-    if not source.exists():
-        raise UsageError(f"{source}: no such run folder or checkpoint")
-    return source
+    return checkpoint_path(source, which)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -557,18 +347,13 @@ def _checkpoint_path(source: Path, which: str | None) -> Path:
 
 
 def cmd_eval(argv: list[str]) -> int:
+    from gannet.scoring import METRICS, Protocol, evaluate, resolve
+
     parser = _Parser(prog="gannet eval", description="Evaluate a trained generator.")
     parser.add_argument("source", metavar="RUN_OR_CHECKPOINT")
-    parser.add_argument("--metric", choices=["parzen", "classifier", "modes", "codes", "elbo", "inception", "all"],
-                        default="parzen",
-                        help="parzen: the paper's Parzen protocol; classifier: FD, KD, precision/recall, "
-                        "density/coverage, class coverage and classifier score on gannet's own classifier "
-                        "(MNIST, Fashion-MNIST); modes: mode coverage and histogram JSD (2-D toys); codes: "
-                        "InfoGAN's categorical code as a classifier of the test images, after the best "
-                        "one-to-one matching to the classes; elbo: a VAE run's ELBO and importance-weighted bound (100 draws) "
-                        "on log p(x); inception: "
-                        "FID on Inception-v3 features (needs --inception-weights); all: every metric that applies "
-                        "to the run's data (inception too when --inception-weights is given)")
+    parser.add_argument("--metric", choices=[*METRICS, "all"], default="parzen",
+                        help="; ".join(f"{m.name}: {m.help}" for m in METRICS.values()) + "; all: every metric that "
+                        "applies to the run's data (inception too when --inception-weights is given)")
     parser.add_argument("--inception-weights", metavar="FILE", help="the standard FID Inception-v3 weights "
                         "(pt_inception-2015-12-05-6726825d.pth), checked by SHA-256; never downloaded")
     parser.add_argument("--samples", type=int, help="samples from G (default 10,000; modes: 2,500)")
@@ -580,120 +365,15 @@ def cmd_eval(argv: list[str]) -> int:
     parser.add_argument("--device", default="cpu")
     _add_generator_option(parser)
     args = parser.parse_args(argv)
-    if (args.samples is not None and args.samples <= 0) or args.valid <= 0:
-        raise UsageError("--samples and --valid must be positive")
-    _check_seed(args.seed)
-    _check_device(args.device)
+    protocol = Protocol(samples=args.samples, valid=args.valid, split=args.split, seed=args.seed,
+                        data_root=args.data_root, device=args.device, generator=args.generator,
+                        inception_weights=args.inception_weights)
+    protocol.check()
 
     path = _checkpoint_path(Path(args.source), args.checkpoint)
-    metrics = [args.metric] if args.metric != "all" else _metrics_for(path, bool(args.inception_weights))
-    if "inception" in metrics and not args.inception_weights:
-        raise UsageError("--metric inception needs --inception-weights FILE (the standard FID Inception-v3 weights, "
-                         "pt_inception-2015-12-05-6726825d.pth); gannet does not download them")
-    world = distributed.setup(args.device)  # under torchrun, sampling and features are shared across ranks
-    try:
-        with distributed.shared_work():
-            _evaluate(args, path, metrics, world)
-    finally:
-        distributed.teardown()
+    evaluate(path, resolve(args.metric, path, protocol), protocol, report=print,
+             note=lambda line: print(line, file=sys.stderr))
     return 0
-
-
-def _evaluate(args, path: Path, metrics: list[str], world) -> None:
-    from gannet.evaluate import (
-        classifier_eval,
-        codes_eval,
-        elbo_eval,
-        modes_eval,
-        parzen_eval,
-        run_folder_of,
-        write_record,
-    )
-
-    say = print if world.is_main else (lambda *a, **k: None)
-    for metric in metrics:
-        if metric == "parzen":
-            record = parzen_eval(path, args.samples or 10_000, args.valid, args.split, args.seed, args.data_root,
-                                 device=args.device, generator=args.generator)
-            if world.is_main:
-                _print_parzen(record, args.split)
-        elif metric == "inception":
-            from gannet.evaluate import inception_eval
-
-            record = inception_eval(path, Path(args.inception_weights), args.samples or 10_000, args.seed,
-                                    args.data_root, args.device, generator=args.generator)
-            say(f"Inception FID: {record['inception_fid']:.3f} ({record['protocol']['n_samples']} samples against "
-                f"{record['protocol']['reference_set']})")
-        elif metric == "classifier":
-            record = classifier_eval(path, args.samples or 10_000, args.seed, args.data_root, args.device,
-                                     generator=args.generator)
-            if world.is_main:
-                _print_classifier(record)
-        elif metric == "elbo":
-            record = elbo_eval(path, split=args.split, seed=args.seed, data_root=args.data_root, device=args.device)
-            say(f"ELBO {record['elbo']:.2f} +- {record['elbo_se']:.2f}, importance-weighted bound (100 draws) "
-                f"{record['iwae']:.2f} +- {record['iwae_se']:.2f} nats per image ({record['protocol']['scored']})")
-        elif metric == "codes":
-            record = codes_eval(path, args.split, args.data_root, args.device)
-            say(f"categorical code as a classifier: {record['accuracy']:.2%} of {record['protocol']['scored']} "
-                f"after matching codes to classes {record['matching']}")
-        else:
-            record = modes_eval(path, args.samples or 2_500, seed=args.seed, device=args.device,
-                                generator=args.generator)
-            kl = record["reverse_kl"]
-            say(f"modes covered: {record['modes_covered_published']} of {record['modes']} with one high-quality "
-                f"sample (VEEGAN, PacGAN), {record['modes_covered']} with 20; high-quality samples: "
-                f"{record['high_quality_fraction']:.1%}; reverse KL " + ("n/a" if kl is None else f"{kl:.4f}") +
-                f" nats; histogram JSD {record['histogram_jsd']:.4f} nats")
-        if world.distributed:
-            record["protocol"]["processes"] = world.size
-        if world.is_main:
-            suffix = "" if args.generator == "auto" or metric in ("codes", "elbo") else f"_{args.generator}"
-            out = write_record(record, run_folder_of(path), f"{metric}_{path.stem}{suffix}")
-            print(f"written to {out}", file=sys.stderr)
-
-
-def _metrics_for(path: Path, inception: bool = False) -> list[str]:
-    from gannet.checkpoint import load_checkpoint
-    from gannet.data.toy import TOYS
-    from gannet.features.classifier import DATASETS
-
-    state = load_checkpoint(path)
-    config = state["config"]
-    name = config["data"]["name"]
-    metrics = ["parzen"]
-    if name in DATASETS:
-        metrics.append("classifier")
-        if config["noise"].get("categorical", 0) > 1 and "discriminator" in state:  # Q lives in D
-            metrics.append("codes")
-    if config["train"].get("update") == "vae" and state.get("encoder") is not None:
-        metrics.append("elbo")
-    if inception and name not in TOYS:
-        metrics.append("inception")
-    if name in TOYS and TOYS[name].dim == 2:
-        metrics.append("modes")
-    return metrics
-
-
-def _print_parzen(record: dict, split: str) -> None:
-    edge = " (at the edge of the grid)" if record["sigma_at_edge"] else ""
-    print(f"Parzen log-likelihood: {record['mean']:.2f} +- {record['standard_error']:.2f} nats "
-          f"(sigma {record['sigma']:.4g}{edge}; {record['n_samples']} samples, {record['n_test']} {split} "
-          f"examples; step {record['protocol']['step']})")
-    print("validation curve: " + ", ".join(f"{s:.3g}: {c:.1f}" for s, c in zip(record["sigmas"], record["valid_curve"])))
-
-
-def _print_classifier(record: dict) -> None:
-    rows = [("generated", record["generated"])]
-    if "real_reference" in record:
-        rows.append(("real (valid)", record["real_reference"]))
-    print(f"classifier metrics ({record['protocol']['feature_network']}):")
-    print(f"{'':14} {'FD':>8} {'KD':>9} {'prec':>6} {'recall':>6} {'density':>7} {'cover':>6} "
-          f"{'classes':>7} {'class KL':>8} {'score':>6}")
-    for name, m in rows:
-        print(f"{name:14} {m['frechet_distance']:8.3f} {m['kernel_distance']['mean']:9.3f} {m['precision']:6.3f} "
-              f"{m['recall']:6.3f} {m['density']:7.3f} {m['coverage']:6.3f} {m['classes_covered']:>4}/{m['classes']:<2} "
-              f"{m['class_kl']:8.4f} {m['classifier_score']:6.3f}")
 
 
 def cmd_figures(argv: list[str]) -> int:
@@ -716,7 +396,7 @@ def cmd_figures(argv: list[str]) -> int:
     _check_output_file(out)
 
     from gannet.checkpoint import load_checkpoint
-    from gannet.train.run_dir import RunDir
+    from gannet.training.run_dir import RunDir
 
     run = RunDir(Path(args.run))
     if args.figure == "codes":
@@ -753,7 +433,7 @@ def cmd_figures(argv: list[str]) -> int:
             raise UsageError(f"Figure {args.figure} shows images; {run.root} was trained on points")
         if args.figure == 2:
             from gannet.data import load_dataset
-            from gannet.train.trainer import generated_samples
+            from gannet.sampling import generated_samples
 
             if args.data_root:
                 cfg.data.root = args.data_root
@@ -776,7 +456,7 @@ def cmd_plot(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from gannet.figures import plot_metrics
-    from gannet.train.run_dir import RunDir, read_metrics
+    from gannet.training.run_dir import RunDir, read_metrics
 
     run = RunDir(Path(args.run))
     if not run.metrics.exists():
@@ -834,17 +514,19 @@ def cmd_theory(argv: list[str]) -> int:
 
 
 def cmd_classifier(argv: list[str]) -> int:
+    from gannet.features.classifier import DATASETS  # the labelled datasets it is trained for
+
     parser = _Parser(prog="gannet classifier", description="The classifier gannet trains on the "
                                      "real data for its sample-quality metrics (cached under $GANNET_CACHE or "
                                      "~/.cache/gannet, with its SHA-256 and test accuracy).")
     sub = parser.add_subparsers(dest="action", required=True)
     train = sub.add_parser("train", help="train (or retrain with --force) and cache the classifier of a dataset")
-    train.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    train.add_argument("dataset", choices=DATASETS)
     train.add_argument("--root", help="the dataset's folder (default: $GANNET_DATA/<dataset>)")
     train.add_argument("--epochs", type=int, default=3)
     train.add_argument("--force", action="store_true", help="retrain even when a valid cached one exists")
     show = sub.add_parser("show", help="print the cached classifier's record")
-    show.add_argument("dataset", choices=["mnist", "fashion-mnist"])
+    show.add_argument("dataset", choices=DATASETS)
     args = parser.parse_args(argv)
 
     from gannet.data import default_root
@@ -886,10 +568,12 @@ def cmd_recipes(argv: list[str]) -> int:
 
 
 def cmd_data(argv: list[str]) -> int:
+    from gannet.data.download import CHECKSUMS  # the datasets it knows how to fetch and verify
+
     parser = _Parser(prog="gannet data", description="Dataset tools.")
     sub = parser.add_subparsers(dest="action", required=True)
     dl = sub.add_parser("download", help="fetch MNIST or Fashion-MNIST IDX files, verified")
-    dl.add_argument("name", choices=["mnist", "fashion-mnist"])
+    dl.add_argument("name", choices=list(CHECKSUMS))
     dl.add_argument("--root", help="folder to write into (default: $GANNET_DATA/<name> or ~/.cache/gannet/data/<name>)")
     dl.add_argument("--mirror", action="append", help="base URL to fetch from instead of the public mirrors "
                     "(repeatable)")

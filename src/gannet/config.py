@@ -9,6 +9,7 @@ hyperparameters); the bundled recipes spell out every value they rely on.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import reprlib
 from importlib import resources
@@ -17,10 +18,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "image-folder", "digits", "npz", "toy-1d", "toy-ring",
-            "toy-ring-pacgan", "toy-grid")
-
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message names the key at fault."""
@@ -538,24 +535,59 @@ def _takes_text(parts: list[str]) -> bool:
 OLDER_KEYS = {"loss.generator": "loss.name"}  # older key names, still accepted on the command line
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of ``raw`` with each ``dotted.key=value`` set."""
+# An override: ``"dotted.key=VALUE"`` as the command line gives it (VALUE is read as YAML, except for
+# keys that hold text), or a ``(dotted key, value)`` pair whose value is already typed (the Python API).
+Override = str | tuple[str, Any]
+
+
+def override_key(item: Override) -> str:
+    """The dotted key an override sets (``"train.steps=20"`` and ``("train.steps", 20)`` both set train.steps)."""
+    if isinstance(item, tuple):
+        return str(item[0]).strip()
+    if "=" not in item:
+        raise ConfigError(f"override '{item}' must look like KEY=VALUE, e.g. train.steps=2000")
+    return item.split("=", 1)[0].strip()
+
+
+def override_text(item: Override) -> str:
+    """An override as ``key=value`` text, for messages."""
+    return item if isinstance(item, str) else f"{item[0]}={short_repr(item[1], 80)}"
+
+
+def overrides_from_dict(overrides: dict[str, Any] | None) -> list[Override]:
+    """``{"train.steps": 20}`` as typed overrides; the values are used as given, never parsed as YAML."""
+    if overrides is None:
+        return []
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"overrides must be a dict of dotted keys to values, e.g. {{'train.steps': 2000}}; got "
+                          f"{type(overrides).__name__}")
+    bad = [k for k in overrides if not isinstance(k, str)]
+    if bad:
+        raise ConfigError(f"override keys must be dotted strings such as 'train.steps'; got {short_repr(bad[0])}")
+    return [(k, v) for k, v in overrides.items()]
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[Override]) -> dict[str, Any]:
+    """Return a copy of ``raw`` with each override set (see :data:`Override`)."""
     out = _deep_copy(raw)
     for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override '{item}' must look like KEY=VALUE, e.g. train.steps=2000")
-        key, text = item.split("=", 1)
-        key = OLDER_KEYS.get(key.strip(), key)
-        parts = key.strip().split(".")
+        key = override_key(item)
+        key = OLDER_KEYS.get(key, key)
+        parts = key.split(".")
         if not all(parts):
-            raise ConfigError(f"override '{item}' has an empty key part")
+            raise ConfigError(f"override '{override_text(item)}' has an empty key part")
         node = out
         for i, part in enumerate(parts[:-1]):
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"override '{item}': '{'.'.join(parts[: i + 1])}' is a value, not a section")
+                raise ConfigError(f"override '{override_text(item)}': '{'.'.join(parts[: i + 1])}' is a value, "
+                                  f"not a section")
             node = child
-        node[parts[-1]] = text if _takes_text(parts) and text != "null" else parse_value(text)
+        if isinstance(item, tuple):
+            node[parts[-1]] = _deep_copy(item[1]) if isinstance(item[1], dict) else item[1]
+        else:
+            text = item.split("=", 1)[1]
+            node[parts[-1]] = text if _takes_text(parts) and text != "null" else parse_value(text)
     return out
 
 
@@ -607,17 +639,26 @@ def _known_keys(parts: list[str]) -> list[str]:
     return list(section.model_fields) if section else []
 
 
-def load_config(config: str, overrides: list[str] | None = None) -> Config:
-    """Load CONFIG (YAML file or recipe name) and apply dotted overrides."""
-    raw, label = read_config_source(config)
+def load_config(config: str | dict[str, Any], overrides: list[Override] | None = None) -> Config:
+    """Load CONFIG (YAML file, recipe name, or a dict of the same keys) and apply the overrides."""
+    if isinstance(config, dict):
+        raw, label = config, "config dict"
+    elif isinstance(config, str | os.PathLike):
+        raw, label = read_config_source(os.fspath(config))
+    else:
+        raise ConfigError(f"config must be a recipe name, a YAML file or a dict; got {type(config).__name__}")
     if overrides:
-        label += " with overrides " + " ".join(overrides)
+        label += " with overrides " + " ".join(map(override_text, overrides))
     return validate(apply_overrides(raw, overrides or []), label)
 
 
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:  # config files take no anchors or aliases
         return True
+
+
+# The loader's YAML 1.2 floats: a string that would read back as one ("1e3") is written in quotes.
+_Dumper.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
 
 
 def dump_yaml(cfg: Config) -> str:

@@ -100,9 +100,6 @@ LOSSES: dict[str, GANLoss] = {
     "least-squares": GANLoss("least-squares", discriminator_loss_least_squares, generator_loss_least_squares, False),
 }
 
-GENERATOR_LOSSES: dict[str, Callable[[Tensor], Tensor]] = {name: loss.generator for name, loss in LOSSES.items()}
-
-
 def value_estimate(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """Minibatch estimate of V(D, G) = mean log D(x) + mean log(1 - D(G(z))) (at most 0; -log 4 at D = 1/2)."""
     return -(softplus(-real_logits).mean() + softplus(fake_logits).mean())

@@ -1,7 +1,7 @@
 import json
 
 from gannet.config import load_config
-from gannet.train.run_dir import RunDir
+from gannet.training.run_dir import RunDir
 from tests.benchmarks.conftest import load_benchmark
 from tests.conftest import write_fake_mnist
 

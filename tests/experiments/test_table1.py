@@ -12,7 +12,7 @@ from gannet.experiments.table1 import (
     train_variant,
     validation_selection,
 )
-from gannet.train.run_dir import RunDir, read_metrics
+from gannet.training.run_dir import RunDir, read_metrics
 from tests.conftest import write_fake_mnist
 
 SMALL = ("data.valid_size=100", "train.batch_size=20", "monitor.every=5", "monitor.valid_examples=100",

@@ -7,10 +7,11 @@ import torch
 from gannet.checkpoint import load_checkpoint
 from gannet.config import ConfigError, load_config
 from gannet.models import PackedDiscriminator, build_discriminator
-from gannet.train.regularisers import per_sample_gradient_norms
-from gannet.train.run_dir import RunDir
-from gannet.train.steps import _discriminate
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.regularisers import per_sample_gradient_norms
+from gannet.training.run_dir import RunDir
+from gannet.training.steps import _discriminate
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "monitor.enabled=false", "monitor.metrics=[]"]
 

@@ -2,7 +2,7 @@
 
 Each row is one training run of a recipe with a few overrides (the *variant*), checkpointed every
 epoch with the best checkpoint kept by the authors' validation monitor (Parzen estimate on validation
-images, 100 samples, sigma 0.2), then scored by the full protocol of :func:`gannet.evaluate.parzen_eval`
+images, 100 samples, sigma 0.2), then scored by the full protocol of :func:`gannet.evaluation.parzen_eval`
 (10,000 samples, sigma chosen on the first 1,000 validation images, all test images). The "true data"
 row puts real training images in place of generated samples: the ceiling the estimator allows.
 
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gannet.config import Config, load_config
+from gannet.config import Config, load_config, override_key
 from gannet.data import load_dataset
-from gannet.evaluate import parzen_eval
+from gannet.evaluation import parzen_eval
 from gannet.figures import plot_selection_curves, plot_validation_curves
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import minibatches_per_step
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.trainer import minibatches_per_step
 
 PAPER_MNIST = [  # Table 1, Parzen window log-likelihood on MNIST (nats)
     ("DBN (Bengio et al. 2013)", "138 +- 2"),
@@ -97,8 +97,7 @@ def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | N
     with the recipe and overrides on every key that changes what is trained, else ValueError.
     """
     from gannet.checkpoint import load_checkpoint
-    from gannet.cli import RESUMABLE_KEYS
-    from gannet.cli import main as gannet_main
+    from gannet.training import launch
 
     run = RunDir(folder)
     common = [f"train.steps={steps}", "train.progress=false"]
@@ -106,20 +105,14 @@ def train_variant(variant: Variant, steps: int, folder: Path, data_root: str | N
         common.append(f"data.root={_dataset_root(variant.recipe, data_root)}")
     if run.last.exists():
         state = load_checkpoint(run.last)
-        _check_same_variant(variant, folder, state["config"], extra, RESUMABLE_KEYS)
+        _check_same_variant(variant, folder, state["config"], extra, launch.RESUMABLE_KEYS)
         if int(state["step"]) >= steps:
             return
         resumable = [o for o in (*variant.overrides, *extra)  # the rest is in the saved config
-                     if o.split("=", 1)[0] in RESUMABLE_KEYS]
-        argv = ["train", variant.recipe, "--out", str(folder), "--resume", *common, *resumable]
+                     if override_key(o) in launch.RESUMABLE_KEYS]
+        launch.train(variant.recipe, folder, [*common, *resumable], resume=True)
     else:  # a fresh folder, or a run stopped before its first checkpoint: start (again) from step 0
-        argv = ["train", variant.recipe, "--out", str(folder), "--overwrite", *variant.overrides, *common, *extra]
-    code = gannet_main(argv)
-    if code == 130:
-        raise RuntimeError(f"training {variant.name} in {folder} was interrupted; rerun to continue it")
-    if code != 0:
-        raise RuntimeError(f"training {variant.name} in {folder} failed (exit code {code}; the reason is printed "
-                           f"above, on stderr)")
+        launch.train(variant.recipe, folder, [*variant.overrides, *common, *extra], overwrite=True)
 
 
 def _check_same_variant(variant: Variant, folder: Path, saved: dict, extra: tuple[str, ...], free: set) -> None:
@@ -187,8 +180,8 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     Returns one record per checkpoint: path, step, sigma, valid_ll, valid_se (sorted by step).
     """
     from gannet.checkpoint import with_generator
-    from gannet.evaluate import _state_and_config
-    from gannet.train.trainer import generated_samples
+    from gannet.sampling import state_and_config
+    from gannet.sampling import generated_samples
 
     run = RunDir(folder)
     candidates = [p for p in [*run.snapshots(), run.last] if p.exists()]
@@ -197,7 +190,7 @@ def validation_selection(folder: Path, data_root: str | None = None, n_samples: 
     valid = _validation_images(folder, data_root, n_valid)
     records = {}
     for path in candidates:
-        state, _ = _state_and_config(path)
+        state, _ = state_and_config(path)
         step = int(state["step"])
         if step in records or (generator == "average" and state.get("generator_ema") is None):
             continue  # last.pt is usually also the newest snapshot
@@ -227,7 +220,7 @@ def snapshot_average_selection(folder: Path, data_root: str | None = None, n_sam
     checkpoints from S on, scored on validation images only. Returns records with ``step`` = S,
     ``checkpoints`` (how many were averaged), sigma, valid_ll and valid_se, sorted by S."""
     from gannet.averaging import trailing_averages
-    from gannet.train.trainer import generated_samples
+    from gannet.sampling import generated_samples
 
     kept = RunDir(folder).snapshots()
     steps = [RunDir.step_of(p) for p in kept]

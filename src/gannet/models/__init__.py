@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from gannet.config import Config
+from gannet.models.base import Discriminator
 from gannet.models.code_head import attach_code_head
 from gannet.models.dcgan import DCGANDiscriminator, DCGANGenerator, init_dcgan_
 from gannet.models.layers import init_normal_, init_uniform_
@@ -39,25 +40,24 @@ def build_generator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.M
     return net
 
 
-def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
+def build_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> Discriminator:
     """D for ``cfg``, with InfoGAN's head Q (``code_head``) when ``loss.info`` is on."""
     return attach_code_head(_discriminator(cfg, data_shape, seed), cfg, derive_seed(seed, "code-head"))
 
 
-class NoDiscriminator(nn.Module):
+class NoDiscriminator(Discriminator):
     """The D of a run without one (``discriminator.arch: none``, a VAE): it holds one empty parameter, so
     that optimisers and checkpoints treat every run alike, and refuses to be called."""
 
     def __init__(self):
         super().__init__()
         self.empty = nn.Parameter(torch.zeros(0))
-        self.dropout_generator: torch.Generator | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("this run has no discriminator (discriminator.arch: none)")
 
 
-def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
+def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> Discriminator:
     d = cfg.discriminator
     if d.arch == "none":
         return NoDiscriminator()
@@ -66,7 +66,7 @@ def _discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Mo
     return _single_discriminator(cfg, data_shape, seed)
 
 
-def _single_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module:
+def _single_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -> Discriminator:
     """D for one input of ``data_shape`` (a packed D's inner network reads its packed shape)."""
     d = cfg.discriminator
     if d.arch == "dcgan":
@@ -141,6 +141,6 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "DeconvGenerator", "MLPDiscriminator", "MLPGenerator",
+__all__ = ["DCGANDiscriminator", "Discriminator", "DCGANGenerator", "DeconvGenerator", "MLPDiscriminator", "MLPGenerator",
            "MaxoutConvDiscriminator", "PackedDiscriminator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
            "networks_from_state"]

@@ -1,5 +1,5 @@
 """InfoGAN's Q (Chen et al. 2016): a head on D's last hidden features that reads the latent codes back
-from an example (:mod:`gannet.train.info` trains it). It is an attribute of D, ``code_head``, so D's
+from an example (:mod:`gannet.training.info` trains it). It is an attribute of D, ``code_head``, so D's
 optimiser trains it and D's checkpoint entry holds it."""
 
 from __future__ import annotations

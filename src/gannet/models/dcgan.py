@@ -30,6 +30,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gannet.models.base import Discriminator
+
 SIZES = {28: 7, 32: 4, 64: 4}  # image side -> side of the smallest feature map
 
 
@@ -60,7 +62,7 @@ class FullConv2d(nn.Conv2d):
         if x.shape[-2:] != self.kernel_size:
             return super().forward(x)
         out = torch.nn.functional.linear(x.flatten(1), self.weight.flatten(1), self.bias)
-        return out.reshape(len(x), self.out_channels, 1, 1)
+        return out.reshape(x.shape[0], self.out_channels, 1, 1)
 
 
 class PointConvTranspose2d(nn.ConvTranspose2d):
@@ -70,7 +72,7 @@ class PointConvTranspose2d(nn.ConvTranspose2d):
     def forward(self, x: torch.Tensor, output_size=None) -> torch.Tensor:
         if x.shape[-2:] != (1, 1) or output_size is not None:
             return super().forward(x, output_size)
-        out = torch.mm(x.flatten(1), self.weight.flatten(1)).reshape(len(x), self.out_channels, *self.kernel_size)
+        out = torch.mm(x.flatten(1), self.weight.flatten(1)).reshape(x.shape[0], self.out_channels, *self.kernel_size)
         return out if self.bias is None else out + self.bias.reshape(1, -1, 1, 1)
 
 
@@ -109,15 +111,15 @@ class DCGANGenerator(nn.Module):
         self.output = output
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.net(z.reshape(len(z), -1, 1, 1))
+        x = self.net(z.reshape(z.shape[0], -1, 1, 1))  # shape[0], not len(): traces keep the batch free
         if self.output == "sigmoid":
             x = torch.sigmoid(x)
         elif self.output == "tanh":  # the paper's tanh on [-1, 1], mapped onto [0, 1]
             x = torch.tanh(x).add(1.0).mul(0.5)
-        return x.reshape(len(z), *self.data_shape)
+        return x.reshape(-1, *self.data_shape)
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     def __init__(self, data_shape: tuple[int, ...], width: int = 64, batch_norm: bool = True,
                  dense: int | None = None, centre_input: bool = False, extra_stages: int = 0):
         super().__init__()
@@ -147,7 +149,6 @@ class DCGANDiscriminator(nn.Module):
             layers.append(FullConv2d(c, 1, last_side, 1, 0))
         self.net = nn.Sequential(*layers)
         self.channels = channels
-        self.dropout_generator: torch.Generator | None = None  # unused: no dropout in DCGAN
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (input, features) of the last forward
 
     def _feature_map(self, x: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ import math
 import torch
 from torch import nn
 
+from gannet.models.base import Discriminator
 from gannet.models.layers import dropout, maxout
 from gannet.models.mlp import generator_body
 
@@ -55,11 +56,11 @@ class DeconvGenerator(nn.Module):
         self.untied_bias = nn.Parameter(torch.zeros(self.data_shape))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(z).view(len(z), self.maps, DECONV_SIDE, DECONV_SIDE)
+        h = self.hidden(z).view(-1, self.maps, DECONV_SIDE, DECONV_SIDE)  # -1: traces keep the batch free
         return self.deconv(h) + self.untied_bias
 
 
-class MaxoutConvDiscriminator(nn.Module):
+class MaxoutConvDiscriminator(Discriminator):
     def __init__(self, data_shape: tuple[int, ...], hidden: list[int], pieces: int = 5, keep_input: float = 0.8,
                  keep_hidden: float = 0.5):
         super().__init__()
@@ -81,7 +82,6 @@ class MaxoutConvDiscriminator(nn.Module):
         self.out = nn.Linear(hidden[0], 1)
         self.keep = [keep_input] + [keep_hidden] * (len(self.convs) + 1)
         self.feature_dim = hidden[0]  # the maxout layer (InfoGAN's Q reads it)
-        self.dropout_generator: torch.Generator | None = None
 
     def _drop(self, x: torch.Tensor, keep: float) -> torch.Tensor:
         return dropout(x, keep, self.dropout_generator) if self.training else x

@@ -12,6 +12,7 @@ import math
 import torch
 from torch import nn
 
+from gannet.models.base import Discriminator
 from gannet.models.layers import dropout, maxout
 
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
@@ -47,7 +48,7 @@ class MLPGenerator(nn.Module):
         x = self.out(self.hidden(z))
         if self.output == "sigmoid":
             x = torch.sigmoid(x)
-        return x.view(len(z), *self.data_shape)
+        return x.view(-1, *self.data_shape)  # -1, not len(z): traces keep the batch free
 
     @torch.no_grad()
     def set_output_bias_from_marginals(self, train: torch.Tensor, eps: float = 1e-7) -> None:
@@ -56,7 +57,7 @@ class MLPGenerator(nn.Module):
         self.out.bias.copy_(torch.log(mean) - torch.log1p(-mean))
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """Dropout -> Linear -> activation, per hidden layer, then dropout -> Linear -> one logit.
 
     With ``activation='maxout'`` each hidden layer is a Linear of ``units * pieces`` outputs pooled
@@ -96,7 +97,6 @@ class MLPDiscriminator(nn.Module):
             fan_in = units
         self.out = nn.Linear(fan_in + int(minibatch_std), 1)
         self.feature_dim = fan_in  # the last hidden layer (InfoGAN's Q reads it)
-        self.dropout_generator: torch.Generator | None = None
 
     def _activate(self, x: torch.Tensor) -> torch.Tensor:
         if self.activation == "maxout":

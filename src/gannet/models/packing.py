@@ -10,7 +10,8 @@ followed by a batch of fakes is packed real with real and fake with fake.
 from __future__ import annotations
 
 import torch
-from torch import nn
+
+from gannet.models.base import Discriminator
 
 
 def packed_shape(data_shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
@@ -18,15 +19,15 @@ def packed_shape(data_shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
     return (data_shape[0] * pack, *data_shape[1:])
 
 
-class PackedDiscriminator(nn.Module):
+class PackedDiscriminator(Discriminator):
     """``inner`` (built for :func:`packed_shape` inputs) applied to groups of ``pack`` consecutive samples:
     (N, C, ...) -> (N / pack, pack * C, ...) -> N / pack outputs."""
 
-    def __init__(self, inner: nn.Module, pack: int):
+    def __init__(self, inner: Discriminator, pack: int):
         super().__init__()
         self.inner = inner
         self.pack = pack
-        self.batch_statistics = getattr(inner, "batch_statistics", False)
+        self.batch_statistics = inner.batch_statistics
 
     @property
     def dropout_generator(self) -> torch.Generator | None:

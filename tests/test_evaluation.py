@@ -7,10 +7,11 @@ from gannet.checkpoint import load_checkpoint
 from gannet.cli import main
 from gannet.config import load_config
 from gannet.data import DataError
-from gannet.evaluate import parzen_eval, run_folder_of
+from gannet.evaluation import parzen_eval, run_folder_of
 from gannet.metrics.parzen import evaluate
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "device=cpu"]
 

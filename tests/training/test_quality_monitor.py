@@ -1,8 +1,8 @@
 import pytest
 
 from gannet.config import ConfigError, load_config
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import Trainer
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.trainer import Trainer
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "device=cpu"]
 

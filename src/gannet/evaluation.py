@@ -10,13 +10,13 @@ import numpy as np
 import torch
 
 from gannet import distributed
-from gannet.checkpoint import load_checkpoint, with_generator
+from gannet.checkpoint import source_of
 from gannet.config import Config
 from gannet.data import DataError, load_dataset
 from gannet.io import atomic_write_text, json_default
 from gannet.metrics import parzen
 from gannet.metrics.matching import matched_accuracy
-from gannet.train.trainer import generated_samples
+from gannet.sampling import generated_samples, state_and_config
 
 
 def run_folder_of(checkpoint: Path) -> Path:
@@ -62,17 +62,82 @@ def write_record(record: dict, run: Path, name: str) -> Path:
     return path
 
 
-def _state_and_config(checkpoint: Path, generator: str = "auto") -> tuple[dict, Config]:
-    """The checkpoint's state with the chosen G (:func:`gannet.checkpoint.with_generator`), and its config."""
-    state = with_generator(load_checkpoint(checkpoint), generator, str(checkpoint))
-    return state, Config.model_validate(state["config"])
-
-
 def _generator_and_data(checkpoint: Path, data_root: str | None, generator: str = "auto"):
-    state, cfg = _state_and_config(checkpoint, generator)
+    state, cfg = state_and_config(checkpoint, generator)
+    return state, cfg, _data(cfg, data_root)
+
+
+def _data(cfg: Config, data_root: str | None):
     if data_root:
         cfg.data.root = data_root
-    return state, cfg, load_dataset(cfg.data, cfg.seed)
+    return load_dataset(cfg.data, cfg.seed)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Which runs a metric applies to: each check returns None when it does, else the reason it does not,
+# which the metric raises as a DataError and ``--metric all`` uses to leave the metric out.
+
+
+def _require(reason: str | None) -> None:
+    if reason is not None:
+        raise DataError(reason)
+
+
+def _labelled_datasets() -> tuple[str, ...]:
+    from gannet.features.classifier import DATASETS
+
+    return DATASETS
+
+
+def parzen_applies(state: dict) -> str | None:
+    return None  # any data: the dataset's own validation and test splits are checked when it is read
+
+
+def classifier_applies(state: dict) -> str | None:
+    name, labelled = state["config"]["data"]["name"], _labelled_datasets()
+    if name not in labelled:
+        return f"classifier metrics need one of {', '.join(labelled)}; '{name}' is not one (toy runs: --metric modes)"
+    return None
+
+
+def codes_apply(state: dict) -> str | None:
+    config, where = state["config"], source_of(state)
+    categorical, name = config["noise"].get("categorical", 0), config["data"]["name"]
+    if categorical < 2:
+        return (f"{where}: the run has no categorical code to score (noise.categorical is {categorical}; see the "
+                f"infogan-mnist recipe)")
+    if name not in _labelled_datasets():
+        return f"code accuracy needs labelled images ({', '.join(_labelled_datasets())}); the run trained on '{name}'"
+    if state.get("discriminator") is None:
+        return f"{where}: a generator-only file has no Q to read codes with; use the run's checkpoint"
+    return None
+
+
+def elbo_applies(state: dict) -> str | None:
+    if state["config"]["train"].get("update") != "vae" or state.get("encoder") is None:
+        return (f"{source_of(state)}: ELBO bounds need a VAE run (train.update: vae) with its encoder; a GAN has no "
+                f"density to bound")
+    return None
+
+
+def modes_apply(state: dict) -> str | None:
+    from gannet.data.toy import TOYS
+
+    name = state["config"]["data"]["name"]
+    if name not in TOYS or TOYS[name].dim != 2:
+        mixtures = ", ".join(n for n, toy in TOYS.items() if toy.dim == 2)
+        return f"mode metrics need a 2-D toy mixture run ({mixtures}); this run trained on '{name}'"
+    return None
+
+
+def inception_applies(state: dict) -> str | None:
+    data = state["config"]["data"]
+    if state["data_kind"] != "image":
+        return f"Inception FID needs an image dataset with a test split; '{data['name']}' is not one"
+    if data.get("gcn") is not None:
+        return (f"{source_of(state)}: Inception FID takes images in [0, 1]; this run's data is contrast-normalised "
+                f"(data.gcn={data['gcn']:g}), so its FID would not compare with any published one")
+    return None
 
 
 def _common_protocol(checkpoint: Path, state: dict, cfg: Config, n_samples: int, seed: int) -> dict:
@@ -98,12 +163,11 @@ def classifier_eval(checkpoint: Path, n_samples: int = 10_000, seed: int = 0, da
     features of the test images and of ``n_samples`` samples are extracted once and shared by every
     metric. The validation images, scored as if they were samples, give each metric's value for real
     data of the same size: the reference a perfect generator would reach."""
-    from gannet.features.classifier import DATASETS, ReferenceFeatures, classifier_for
+    from gannet.features.classifier import ReferenceFeatures, classifier_for
 
-    state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
-    if data.name not in DATASETS:
-        raise DataError(f"classifier metrics need one of {', '.join(DATASETS)}; '{data.name}' is not one "
-                        f"(toy runs: --metric modes)")
+    state, cfg = state_and_config(checkpoint, generator)
+    _require(classifier_applies(state))
+    data = _data(cfg, data_root)
     started = time.perf_counter()
     root = Path(cfg.data.root).expanduser() if cfg.data.root else None
     with distributed.main_first():  # under torchrun, rank 0 trains and caches the classifier if needed
@@ -135,22 +199,14 @@ def codes_eval(checkpoint: Path, split: str = "test", data_root: str | None = No
     maximise the accuracy (:func:`gannet.metrics.matching.matched_accuracy`)."""
     from gannet.data.datasets import default_root
     from gannet.data.mnist import load_labelled
-    from gannet.features.classifier import DATASETS
     from gannet.models import evaluating, networks_from_state
-    from gannet.train.info import read_codes
+    from gannet.training.info import read_codes
 
     if split != "test":
         raise DataError(f"--split {split}: the codes metric scores the labelled test images only (--split test)")
-    state, cfg = _state_and_config(checkpoint)
-    if cfg.noise.categorical < 2:
-        raise DataError(f"{checkpoint}: the run has no categorical code to score (noise.categorical is "
-                        f"{cfg.noise.categorical}; see the infogan-mnist recipe)")
-    if cfg.data.name not in DATASETS:
-        raise DataError(f"code accuracy needs labelled images ({', '.join(DATASETS)}); the run trained on "
-                        f"'{cfg.data.name}'")
+    state, cfg = state_and_config(checkpoint)
+    _require(codes_apply(state))
     _, _, D = networks_from_state(state)
-    if D is None:
-        raise DataError(f"{checkpoint}: a generator-only file has no Q to read codes with; use the run's checkpoint")
     root = Path(data_root or cfg.data.root or default_root(cfg.data.name)).expanduser()
     images, labels = load_labelled(root, cfg.data.name, split)
     started = time.perf_counter()
@@ -173,13 +229,12 @@ def codes_eval(checkpoint: Path, split: str = "test", data_root: str | None = No
 def elbo_eval(checkpoint: Path, importance_samples: int = 100, split: str = "test", seed: int = 0,
               data_root: str | None = None, device: str = "cpu") -> dict:
     """A VAE run's bounds on log p(x) of every ``split`` image: the ELBO (one draw) and the importance-
-    weighted bound with ``importance_samples`` draws (:func:`gannet.train.vae.importance_weighted_bound`)."""
-    from gannet.train.vae import GaussianEncoder, importance_weighted_bound
+    weighted bound with ``importance_samples`` draws (:func:`gannet.training.vae.importance_weighted_bound`)."""
+    from gannet.training.vae import GaussianEncoder, importance_weighted_bound
 
-    state, cfg, data = _generator_and_data(checkpoint, data_root, "raw")
-    if cfg.train.update != "vae" or state.get("encoder") is None:
-        raise DataError(f"{checkpoint}: ELBO bounds need a VAE run (train.update: vae) with its encoder; a GAN "
-                        f"has no density to bound")
+    state, cfg = state_and_config(checkpoint, "raw")
+    _require(elbo_applies(state))
+    data = _data(cfg, data_root)
     images = data.test if split == "test" else data.valid
     if images is None:
         raise DataError(f"'{data.name}' has no {split} split")
@@ -217,11 +272,9 @@ def modes_eval(checkpoint: Path, n_samples: int = 2_500, n_histogram: int = 10_0
     from gannet.data.toy import TOYS
     from gannet.metrics.modes import histogram_jsd, mode_coverage
 
-    state, cfg = _state_and_config(checkpoint, generator)
-    toy = TOYS.get(cfg.data.name)
-    if toy is None or toy.dim != 2:
-        raise DataError(f"mode metrics need a 2-D toy mixture run (toy-ring, toy-ring-pacgan, toy-grid); this run trained on "
-                        f"'{cfg.data.name}'")
+    state, cfg = state_and_config(checkpoint, generator)
+    _require(modes_apply(state))
+    toy = TOYS[cfg.data.name]
     started = time.perf_counter()
     samples = generated_samples(state, max(n_samples, n_histogram), seed=seed, device=device).reshape(-1, 2)
     real = toy.sample(n_histogram, np.random.default_rng([seed, 7]))
@@ -248,12 +301,11 @@ def inception_eval(checkpoint: Path, weights: Path, n_samples: int = 10_000, see
     )
     from gannet.metrics.frechet import frechet_distance_of_features
 
-    state, cfg, data = _generator_and_data(checkpoint, data_root, generator)
-    if data.kind != "image" or data.test is None:
+    state, cfg = state_and_config(checkpoint, generator)
+    _require(inception_applies(state))
+    data = _data(cfg, data_root)
+    if data.test is None:
         raise DataError(f"Inception FID needs an image dataset with a test split; '{data.name}' is not one")
-    if cfg.data.gcn is not None:
-        raise DataError(f"{checkpoint}: Inception FID takes images in [0, 1]; this run's data is contrast-normalised "
-                        f"(data.gcn={cfg.data.gcn:g}), so its FID would not compare with any published one")
     started = time.perf_counter()
     net = load_inception(weights, sha256 or STANDARD_SHA256).to(device)
     real = inception_features(net, data.test)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from gannet.config import OptimConfig, load_config
-from gannet.train.optim import (
+from gannet.training.optim import (
     PylearnMomentum,
     base_learning_rate,
     learning_rate,
@@ -77,7 +77,7 @@ def test_each_player_may_have_its_own_learning_rate_on_the_same_schedule():
 def test_the_trainer_gives_each_optimiser_its_players_rate_and_logs_both(tmp_path):
     import json
 
-    from gannet.train.trainer import Trainer
+    from gannet.training.trainer import Trainer
 
     cfg = load_config("digits", ["train.steps=2", "train.log_every=1", "optim.lr_g=0.02", "optim.lr_d=0.03",
                                  "optim.lr_decay=1.0", "monitor.enabled=false", "train.progress=false",
@@ -91,7 +91,7 @@ def test_the_trainer_gives_each_optimiser_its_players_rate_and_logs_both(tmp_pat
 
 def test_adam_is_pytorch_s_rule_fused():
     """gannet's Adam is torch.optim.Adam with fused=True: the same updates, up to float rounding."""
-    from gannet.train.optim import make_optimizer
+    from gannet.training.optim import make_optimizer
 
     torch.manual_seed(0)
     ours, reference = torch.nn.Linear(30, 20), torch.nn.Linear(30, 20)

@@ -6,9 +6,9 @@ from torch import nn
 
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
-from gannet.train.reconstruction import Encoder, reconstruction_error
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer
+from gannet.training.reconstruction import Encoder, reconstruction_error
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
 
 
 def test_the_error_is_the_summed_square_averaged_over_examples():
@@ -51,7 +51,7 @@ def test_a_run_with_the_encoder_resumes_exactly(tmp_path):
 def test_the_adversarial_part_is_gs_own_loss_on_its_reconstructions():
     """loss.reconstruction_adversarial: lambda_2 * l_G(D(G(E(x)))), through D to G and E, not to D."""
     from gannet.losses import LOSSES
-    from gannet.train.reconstruction import Reconstruction
+    from gannet.training.reconstruction import Reconstruction
 
     torch.manual_seed(0)
     G, E, D = nn.Linear(3, 4), nn.Linear(4, 3), nn.Sequential(nn.Linear(4, 1), nn.Flatten(0))

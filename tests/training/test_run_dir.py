@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from gannet.train.run_dir import RunDir, RunFolderBusy, RunLock
+from gannet.training.run_dir import RunDir, RunFolderBusy, RunLock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from gannet.train.run_dir import RunDir, RunLock
+from gannet.training.run_dir import RunDir, RunLock
 RunLock(RunDir(Path(sys.argv[1]))).acquire()
 print("locked", flush=True)
 time.sleep(120)

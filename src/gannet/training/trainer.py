@@ -1,6 +1,6 @@
 """The training run: build everything from a config, loop over steps, log, sample, checkpoint, resume.
 
-The loop itself is :meth:`Trainer.run`; one iteration of the game is in :mod:`gannet.train.steps`.
+The loop itself is :meth:`Trainer.run`; one iteration of the game is in :mod:`gannet.training.steps`.
 Every random draw comes from a generator seeded from ``config.seed`` and saved in checkpoints, so an
 interrupted and resumed run is bit-identical on CPU to one that ran straight through.
 """
@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -32,18 +31,15 @@ from gannet.models import (
     build_discriminator,
     build_generator,
     evaluating,
-    networks_from_state,
 )
-from gannet.noise import latent_options, latent_size, sample_noise
+from gannet.noise import latent_options, sample_noise
 from gannet.seeding import derive_seed
-from gannet.train import info, regularisers
-from gannet.train.ema import GeneratorAverage
-from gannet.train.optim import make_optimizer, set_hyperparameters
-from gannet.train.reconstruction import Encoder, Reconstruction
-from gannet.train.run_dir import MetricsLog, RunDir
-from gannet.train.steps import GAN, STEPS
-from gannet.train.tracker import StatsTracker
-from gannet.train.vae import GaussianEncoder, NegativeELBO
+from gannet.training import encoders, info, regularisers
+from gannet.training.ema import GeneratorAverage
+from gannet.training.optim import make_optimizer, set_hyperparameters
+from gannet.training.run_dir import MetricsLog, RunDir
+from gannet.training.steps import GAN, STEPS
+from gannet.training.tracker import StatsTracker
 
 
 class TrainingDiverged(RuntimeError):
@@ -123,7 +119,8 @@ class Trainer:
         G.to(self.device)
         D.to(self.device)
         D.dropout_generator = torch.Generator(self.device).manual_seed(derive_seed(seed, self._dropout_stream()))
-        self.encoder = _build_encoder(cfg, self.data.shape, derive_seed(seed, "init-encoder"))  # trained with G
+        encoding = encoders.from_config(cfg)  # a network trained with G (a VAE's, the reconstruction term's)
+        self.encoder = encoders.build(encoding, self.data.shape, derive_seed(seed, "init-encoder"))
         if self.encoder is not None:
             self.encoder.to(self.device)
         g_train, d_train, e_train = G, D, self.encoder
@@ -155,7 +152,7 @@ class Trainer:
             g_train=g_train,
             d_train=d_train,
             regularisers=regularisers.from_config(cfg.loss) + info_d,
-            generator_terms=info_g + _encoder_terms(cfg, self.encoder, e_train),
+            generator_terms=info_g + ((encoding.term(self.encoder, e_train),) if encoding else ()),
         )
         self.batches = ShuffledBatches(train, cfg.train.batch_size, derive_seed(seed, "data-order"),
                                        self.world.rank, self.world.size)
@@ -181,7 +178,7 @@ class Trainer:
             self.monitor_noise = z.to(self.device)
         self.quality = None
         if main and monitor.metrics:
-            from gannet.train.quality_monitor import QualityMonitor
+            from gannet.training.quality_monitor import QualityMonitor
 
             self.quality = QualityMonitor(cfg, self.data, self.device)
         self.step = 0
@@ -445,53 +442,3 @@ def _progress(cfg: Config, initial: int, enabled: bool = True):
 
     return tqdm(total=cfg.train.steps, initial=initial, disable=None if cfg.train.progress and enabled else True,
                 unit="step", dynamic_ncols=True)
-
-
-def _build_encoder(cfg: Config, data_shape: tuple[int, ...], seed: int) -> nn.Module | None:
-    """The network trained along with G, if any: the VAE's Gaussian encoder, or the reconstruction
-    term's encoder (``loss.reconstruction``)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if cfg.train.update == "vae":
-            return GaussianEncoder(data_shape, cfg.loss.encoder_hidden, cfg.noise.dim)
-        if cfg.loss.reconstruction > 0:
-            return Encoder(data_shape, cfg.loss.encoder_hidden, latent_size(cfg.noise))
-    return None
-
-
-def _encoder_terms(cfg: Config, encoder: nn.Module | None, encoder_train: nn.Module | None) -> tuple:
-    if cfg.train.update == "vae":
-        return (NegativeELBO(encoder, encoder_train),)
-    if cfg.loss.reconstruction > 0:
-        return (Reconstruction(encoder, cfg.loss.reconstruction, encoder_train, cfg.loss.reconstruction_adversarial,
-                               LOSSES[cfg.loss.name].generator),)
-    return ()
-
-
-SAMPLE_CHUNK = 10_000
-
-
-def iter_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu",
-                 chunk: int | None = None):
-    """``n`` samples from a checkpoint's generator, in arrays of at most ``chunk`` rows, so that memory
-    does not grow with ``n``. The noise of each chunk is drawn in turn from one generator seeded with
-    ``seed``; up to ``chunk`` samples this is exactly :func:`generated_samples`."""
-    chunk = chunk or SAMPLE_CHUNK
-    cfg, G, _ = networks_from_state(state)
-    G.to(device)
-    noise = torch.Generator().manual_seed(seed)
-    for start in range(0, n, chunk):
-        z = sample_noise(cfg.noise.prior, min(chunk, n - start), cfg.noise.dim, noise, **latent_options(cfg.noise))
-        with torch.no_grad():
-            yield G(z.to(device)).float().cpu().numpy()
-
-
-def generated_samples(state: dict, n: int, seed: int = 0, device: str | torch.device = "cpu") -> np.ndarray:
-    """Draw ``n`` samples (N, *data_shape) from the generator stored in a checkpoint state."""
-    cfg, G, _ = networks_from_state(state)
-    G.to(device)
-    z = sample_noise(cfg.noise.prior, n, cfg.noise.dim, torch.Generator().manual_seed(seed),
-                     **latent_options(cfg.noise)).to(device)
-    with torch.no_grad():  # shared across ranks under gannet eval with torchrun (gannet.distributed)
-        out = distributed.map_rows(lambda part: torch.cat([G(c) for c in part.split(10_000)]).float().cpu(), z)
-    return out.numpy()

@@ -6,9 +6,10 @@ from torch.distributions import Normal, kl_divergence
 
 from gannet.checkpoint import load_checkpoint
 from gannet.config import ConfigError, load_config
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer, generated_samples
-from gannet.train.vae import GaussianEncoder, negative_elbo
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
+from gannet.training.vae import GaussianEncoder, negative_elbo
 
 
 def test_negative_elbo_is_bernoulli_cross_entropy_plus_the_closed_form_kl():
@@ -54,7 +55,7 @@ def test_a_vae_run_trains_decoder_and_encoder_and_resumes_exactly(tmp_path, fake
     assert generated_samples(a, 5).reshape(5, -1).shape == (5, 784)
 
     from gannet.cli import main
-    from gannet.evaluate import elbo_eval
+    from gannet.evaluation import elbo_eval
 
     record = elbo_eval(RunDir(tmp_path / "straight").last, importance_samples=20)
     assert record["iwae"] > record["elbo"] and record["protocol"]["scored"] == "all 50 test images"
@@ -69,7 +70,7 @@ def test_a_vae_run_trains_decoder_and_encoder_and_resumes_exactly(tmp_path, fake
 def test_the_importance_weighted_bound_is_the_log_weight_mean_and_tightens_with_draws():
     from torch.distributions import Bernoulli
 
-    from gannet.train.vae import importance_weighted_bound
+    from gannet.training.vae import importance_weighted_bound
 
     torch.manual_seed(1)
     encoder = GaussianEncoder((6,), [5], latent=3)

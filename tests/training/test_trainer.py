@@ -12,8 +12,8 @@ import torch
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
 from gannet.hardware import bf16_is_fast, cpu_capability
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import Trainer, TrainingDiverged, TrainingInterrupted, resolve_precision
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.trainer import Trainer, TrainingDiverged, TrainingInterrupted, resolve_precision
 
 TIMING = {"images_per_s"}
 
@@ -192,7 +192,7 @@ def test_metrics_lines_are_json(tmp_path):
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_auto_precision_is_bf16_only_where_the_hardware_has_it_and_never_for_a_vae(monkeypatch, fast):
-    monkeypatch.setattr("gannet.train.trainer.bf16_is_fast", lambda device: fast)
+    monkeypatch.setattr("gannet.training.trainer.bf16_is_fast", lambda device: fast)
     cpu = torch.device("cpu")
     assert resolve_precision("auto", cpu) == ("bf16" if fast else "fp32")
     assert resolve_precision("auto", cpu, "vae") == "fp32"

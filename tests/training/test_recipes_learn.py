@@ -9,8 +9,9 @@ from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
 from gannet.data import load_dataset
 from gannet.metrics.parzen import log_likelihood
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 from tests.conftest import real_data_root, requires_real_mnist
 
 SMALL = ["generator.width=16", "discriminator.width=16", "train.batch_size=32", "train.log_every=50",
@@ -59,7 +60,7 @@ def test_infogan_learns_and_its_codes_become_readable(tmp_path):
 
     from gannet.models import networks_from_state
     from gannet.noise import latent_options, sample_noise
-    from gannet.train.info import read_codes, split_latent
+    from gannet.training.info import read_codes, split_latent
 
     before, after, run = _train_and_score(tmp_path, "infogan-mnist", 200, *NO_DENSE)
     assert after > before + 100, (before, after)

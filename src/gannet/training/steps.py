@@ -11,7 +11,7 @@ batch normalisation (DCGAN) or a minibatch-std feature sees them as two batches,
 reference code. A packed D (PacGAN) gives one logit per pack of samples; the losses average over them.
 
 The loss is a :class:`gannet.losses.GANLoss` (pure functions of D's outputs); the regularisers
-(:mod:`gannet.train.regularisers`) add their penalties to D's loss before its one optimiser step and
+(:mod:`gannet.training.regularisers`) add their penalties to D's loss before its one optimiser step and
 may act on D after it (weight clipping); the generator terms add theirs to G's loss. Each is handed
 the step's real minibatch, its fake one and the latent that made it (InfoGAN reads its codes back from
 that very batch). Neither needs a branch here.
@@ -31,8 +31,9 @@ from torch import nn
 
 from gannet.data.batches import ShuffledBatches
 from gannet.losses import GANLoss, value_estimate
+from gannet.models.base import declared
 from gannet.noise import sample_noise
-from gannet.train.vae import vae_step
+from gannet.training.vae import vae_step
 
 Tensor = torch.Tensor
 
@@ -53,8 +54,8 @@ class GAN:
     world: int = 1
     g_train: nn.Module | None = None  # G for passes that update G (its DDP wrapper on several processes)
     d_train: nn.Module | None = None  # D likewise
-    regularisers: tuple = ()  # gannet.train.regularisers: penalties on D's loss, actions after D's step
-    generator_terms: tuple = ()  # terms added to G's loss from a real batch (gannet.train.reconstruction)
+    regularisers: tuple = ()  # gannet.training.regularisers: penalties on D's loss, actions after D's step
+    generator_terms: tuple = ()  # terms added to G's loss from a real batch (gannet.training.reconstruction)
     latent_options: dict = field(default_factory=dict)  # codes appended to z, z's scale (gannet.noise)
 
     def __post_init__(self):
@@ -86,15 +87,11 @@ class GAN:
 
 def _discriminate(d: nn.Module, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
     fake = fake.to(real.dtype)
-    if getattr(_bare(d), "batch_statistics", False):  # batch norm: real and fake as separate batches
+    if declared(d, "batch_statistics"):  # batch norm: real and fake as separate batches
         return d(real).float(), d(fake).float()
     logits = d(torch.cat([real, fake])).float()  # losses always in fp32
-    split = len(real) // getattr(_bare(d), "pack", 1)  # a packed D gives one logit per pack of samples
+    split = len(real) // declared(d, "pack")  # a packed D gives one logit per pack of samples
     return logits[:split], logits[split:]
-
-
-def _bare(module: nn.Module) -> nn.Module:
-    return getattr(module, "module", module)  # a DDP wrapper's module
 
 
 def _discriminator_objective(gan: GAN, loss: GANLoss, real: Tensor, fake: Tensor, latent: Tensor,

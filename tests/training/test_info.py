@@ -9,13 +9,13 @@ import torch.nn.functional as F
 from gannet.config import ConfigError, load_config
 from gannet.models import build_discriminator, build_generator
 from gannet.noise import latent_options, latent_size, sample_noise
-from gannet.train.info import (
+from gannet.training.info import (
     CodeRecovery,
     code_loss,
     split_latent,
 )
-from gannet.train.optim import make_optimizer
-from gannet.train.steps import GAN
+from gannet.training.optim import make_optimizer
+from gannet.training.steps import GAN
 
 
 def test_codes_are_appended_to_the_same_z():
@@ -89,8 +89,8 @@ def test_q_reads_the_features_of_d_s_own_pass_with_the_same_gradients_as_a_secon
     from gannet.data.batches import ShuffledBatches
     from gannet.losses import LOSSES
     from gannet.models.dcgan import DCGANDiscriminator
-    from gannet.train import info
-    from gannet.train.steps import alternating_step
+    from gannet.training import info
+    from gannet.training.steps import alternating_step
 
     cfg = load_config("infogan-mnist", ["generator.width=8", "discriminator.width=8", "generator.dense=16",
                                         "discriminator.dense=16"])

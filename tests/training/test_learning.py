@@ -6,8 +6,9 @@ import pytest
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
 from gannet.data.toy import TOYS
-from gannet.train.run_dir import RunDir, read_metrics
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.run_dir import RunDir, read_metrics
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 from tests.conftest import real_data_root, requires_real_mnist
 
 QUIET = ["train.progress=false", "train.tensorboard=false", "train.sample_every=100000", "device=cpu"]

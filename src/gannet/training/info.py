@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gannet.train.regularisers import DiscriminatorRegulariser
+from gannet.training.regularisers import DiscriminatorRegulariser
 
 Tensor = torch.Tensor
 

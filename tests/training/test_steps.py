@@ -13,8 +13,8 @@ from gannet.losses import (
 )
 from gannet.models.mlp import MLPDiscriminator, MLPGenerator
 from gannet.noise import sample_noise
-from gannet.train.optim import PylearnMomentum
-from gannet.train.steps import GAN, alternating_step, simultaneous_step
+from gannet.training.optim import PylearnMomentum
+from gannet.training.steps import GAN, alternating_step, simultaneous_step
 
 
 def _gan(seed=0):

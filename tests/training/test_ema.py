@@ -6,11 +6,12 @@ from torch import nn
 
 from gannet.checkpoint import load_checkpoint
 from gannet.config import load_config
-from gannet.evaluate import parzen_eval
+from gannet.evaluation import parzen_eval
 from gannet.models import networks_from_state
-from gannet.train.ema import GeneratorAverage
-from gannet.train.run_dir import RunDir
-from gannet.train.trainer import Trainer, generated_samples
+from gannet.training.ema import GeneratorAverage
+from gannet.training.run_dir import RunDir
+from gannet.training.trainer import Trainer
+from gannet.sampling import generated_samples
 
 
 def test_update_is_the_exponential_average_and_buffers_are_copied():

@@ -11,13 +11,13 @@ from gannet.config import load_config
 from gannet.data.batches import ShuffledBatches
 from gannet.hardware import bf16_is_fast, cpu_capability
 from gannet.losses import LOSSES
-from gannet.train import regularisers
-from gannet.train.regularisers import (
+from gannet.training import regularisers
+from gannet.training.regularisers import (
     gradient_penalty,
     per_sample_gradient_norms,
     r1_penalty,
 )
-from gannet.train.steps import GAN, alternating_step
+from gannet.training.steps import GAN, alternating_step
 
 
 def _critic(seed=0):
