@@ -38,11 +38,12 @@ def test_chunks_draw_the_same_samples_as_one_batch(validated, monkeypatch):
     whole = generated_samples(state, 25, seed=5)
     parts = list(iter_samples(state, 25, seed=5, chunk=10))
     assert [len(p) for p in parts] == [10, 10, 5]
-    # the chunks continue one noise stream, so up to a chunk they are the one-batch samples
-    assert np.array_equal(parts[0], whole[:10])
+    # the chunks continue one noise stream, so up to a chunk they are the one-batch samples; to within the
+    # last bits only, since a matrix product's float sums depend on its batch size on several threads
+    np.testing.assert_allclose(parts[0], whole[:10], rtol=0, atol=1e-5)
     G = Generator.from_state(state)
     monkeypatch.setattr("gannet.sampling.SAMPLE_CHUNK", 7)  # sample() splits the forward passes alone
-    assert np.array_equal(G.sample(25, seed=5).numpy(), whole)
+    np.testing.assert_allclose(G.sample(25, seed=5).numpy(), whole, rtol=0, atol=1e-5)
 
 
 def test_the_generator_module_describes_its_samples(validated):
