@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from recipe_table import finished  # a sibling script: benchmarks/ is on the import path
+
 TOYS = {"grid": "toy-grid", "ring": "toy-ring-pacgan"}
 # row -> (description, recipe on the grid, recipe on the ring, overrides on both)
 ROWS = {
@@ -62,17 +64,6 @@ def run_overrides(row: str, toy: str, seed: int, steps: int | None, smoke: bool)
     extra = [f"data.name={TOYS[toy]}"] if recipe.startswith("toy-grid") and toy == "ring" else []
     return recipe, [*overrides, *extra, f"seed={seed}", "train.progress=false", "train.tensorboard=false",
                     *([f"train.steps={steps}"] if steps else []), *(SMOKE if smoke else [])]
-
-
-def finished(folder: Path) -> bool:
-    from gannet.checkpoint import load_checkpoint
-    from gannet.config import load_config
-    from gannet.training.run_dir import RunDir
-
-    run = RunDir(folder)
-    if not run.last.exists():
-        return False
-    return load_checkpoint(run.last)["step"] >= load_config(str(run.config)).train.steps
 
 
 def train(recipe: str, overrides: list[str], folder: Path, threads: int) -> float:
@@ -137,21 +128,24 @@ def scatter(folder: Path, toy: str, title: str, path: Path) -> None:
     plt.close(fig)
 
 
+def column(runs: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> str:
+    """Mean +- standard error of one score over the runs; the count when some runs have none (a reverse KL
+    without a high-quality sample)."""
+    values = [r[key] * scale for r in runs if r[key] is not None]
+    m, se = mean_se(values)
+    text = f"{m:.{digits}f} +- {se:.{digits}f}"
+    return text if len(values) == len(runs) else f"{text} ({len(values)} runs)"
+
+
 def markdown(results: dict, seeds: int) -> str:
     lines = [f"| toy | row | modes, one sample (PacGAN's rule) | modes, 20 samples | high-quality samples | "
              f"reverse KL (nats) | training per run | PacGAN Table 1 (modes, high quality, reverse KL) |",
              "|---|---|---|---|---|---|---|---|"]
     for (toy, row), runs in results.items():
-        def column(key, scale=1.0, runs=runs):
-            values = [r[key] * scale for r in runs if r[key] is not None]
-            m, se = mean_se(values)
-            return f"{m:.1f} +- {se:.1f}" if len(values) == len(runs) else f"{m:.1f} +- {se:.1f} ({len(values)} runs)"
-        kl = [r["reverse_kl"] for r in runs if r["reverse_kl"] is not None]
-        m, se = mean_se(kl)
         minutes = statistics.fmean(r["train_seconds"] for r in runs) / 60
-        lines.append(f"| {toy} | {ROWS[row][0]} | {column('modes_covered_published')} | {column('modes_covered')} | "
-                     f"{column('high_quality_fraction', 100)} % | {m:.2f} +- {se:.2f} | {minutes:.1f} min | "
-                     f"{PUBLISHED.get((toy, row), '')} |")
+        lines.append(f"| {toy} | {ROWS[row][0]} | {column(runs, 'modes_covered_published')} | "
+                     f"{column(runs, 'modes_covered')} | {column(runs, 'high_quality_fraction', 100)} % | "
+                     f"{column(runs, 'reverse_kl', digits=2)} | {minutes:.1f} min | {PUBLISHED.get((toy, row), '')} |")
     return "\n".join(lines) + f"\n\nMean +- standard error over {seeds} seeds (0 to {seeds - 1}).\n"
 
 

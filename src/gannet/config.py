@@ -75,6 +75,11 @@ class NoiseConfig(_Section):
         return self
 
 
+def _check_one_initialisation(section: GeneratorConfig | DiscriminatorConfig) -> None:
+    if section.init_std is not None and section.init_range is not None:
+        raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
+
+
 class GeneratorConfig(_Section):
     arch: Literal["mlp", "dcgan", "deconv"] = Field("mlp", description="mlp: the paper's MNIST/CIFAR-10 fully "
         "connected G; dcgan: DCGAN; deconv: the paper's CIFAR-10 convolutional G (hidden layers, then a 5x5 "
@@ -120,8 +125,7 @@ class GeneratorConfig(_Section):
                              f"{short_repr(self.hidden)}")
         if self.arch != "mlp" and (self.batch_norm or self.init_std is not None):
             raise ValueError(f"batch_norm and init_std are options of arch: mlp, not of arch: {self.arch}")
-        if self.init_std is not None and self.init_range is not None:
-            raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
+        _check_one_initialisation(self)
         if self.output_bias == "marginals" and (self.output != "sigmoid" or self.arch != "mlp"):
             raise ValueError("output_bias: 'marginals' needs arch: mlp and output: sigmoid (use output_bias: zero)")
         return self
@@ -169,8 +173,7 @@ class DiscriminatorConfig(_Section):
             raise ValueError(f"extra_stages: an option of arch: dcgan, not of arch: {self.arch}")
         if self.arch not in ("maxout", "mlp") and (self.minibatch_std or self.init_std is not None):
             raise ValueError(f"minibatch_std and init_std are options of arch: maxout and mlp, not of arch: {self.arch}")
-        if self.init_std is not None and self.init_range is not None:
-            raise ValueError("init_std and init_range are two initialisations: give one (set init_range: null)")
+        _check_one_initialisation(self)
         if self.slope != 0.2 and self.arch != "mlp":
             raise ValueError(f"slope: the LeakyReLU slope is an option of arch: mlp, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:

@@ -141,6 +141,6 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-__all__ = ["DCGANDiscriminator", "Discriminator", "DCGANGenerator", "DeconvGenerator", "MLPDiscriminator", "MLPGenerator",
-           "MaxoutConvDiscriminator", "PackedDiscriminator", "build_discriminator", "build_generator", "count_parameters", "evaluating",
-           "networks_from_state"]
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "DeconvGenerator", "Discriminator", "MLPDiscriminator",
+           "MLPGenerator", "MaxoutConvDiscriminator", "PackedDiscriminator", "build_discriminator", "build_generator",
+           "count_parameters", "evaluating", "networks_from_state"]

@@ -5,8 +5,8 @@ actions on D's weights after it. Each one is a small class; :func:`from_config` 
 - :class:`GradientPenalty` (WGAN-GP, Gulrajani et al. 2017, Eq. 3):
   lambda * E[(||grad_x D(x_hat)||_2 - 1)^2] with x_hat = eps x + (1 - eps) G(z), one eps ~ U[0, 1]
   per sample and the gradient norm taken per sample (for a packed D, per pack: one eps and one norm
-  over the pack's whole input, the input that D's one output reads). It keeps the critic near 1-Lipschitz along lines
-  between real and generated points. (The paper advises against batch norm in the critic: the
+  over the pack's whole input, the input that D's one output reads). It keeps the critic near
+  1-Lipschitz along lines between real and generated points. (The paper advises against batch norm in the critic: the
   per-sample gradient is then no longer per sample.)
 - :class:`R1Penalty` (Mescheder et al. 2018, Eq. 9): gamma / 2 * E[||grad_x D(x)||^2] on real data;
   it penalises D's gradient where the data are, which makes the game locally convergent.
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+from gannet.models.base import declared
 
 Tensor = torch.Tensor
 
@@ -62,7 +64,7 @@ class GradientPenalty(DiscriminatorRegulariser):
         self.weight = weight
 
     def penalty(self, gan, real: Tensor, fake: Tensor, latent: Tensor) -> Tensor:
-        pack = getattr(gan.discriminator, "pack", 1)  # one eps per pack: each pack is one point of D's input
+        pack = declared(gan.discriminator, "pack")  # one eps per pack: each pack is one point of D's input
         eps = gan.uniform(len(real) // pack).repeat_interleave(pack)  # the run's noise stream: resumable
         with gan.autocast():  # in bf16 runs D's passes here run in bf16 too (the norm and the mean in fp32)
             return self.weight * gradient_penalty(gan.discriminator, real, fake, eps)
