@@ -158,6 +158,9 @@ class DiscriminatorConfig(_Section):
                          "the WGAN-GP toy critic)")
     pack: int = Field(1, ge=1, description="PacGAN (Lin et al. 2018): D judges this many samples at once, "
                       "concatenated (real with real, fake with fake); train.batch_size counts samples; 1 = off")
+    pack_shared_layers: int = Field(0, ge=0, description="maxout, mlp with pack > 1: D's first hidden layers read each "
+                                    "packed sample alone, with one set of weights, and the next layer reads their "
+                                    "features concatenated; 0 = PacGAN's concatenated input (docs/mode-collapse.md)")
     minibatch_std: bool = Field(False, description="maxout, mlp: the batch's standard deviation, averaged over D's "
                                 "last hidden features, fed to D's output as one more feature (Karras et al. 2018)")
 
@@ -174,6 +177,13 @@ class DiscriminatorConfig(_Section):
         if self.arch not in ("maxout", "mlp") and (self.minibatch_std or self.init_std is not None):
             raise ValueError(f"minibatch_std and init_std are options of arch: maxout and mlp, not of arch: {self.arch}")
         _check_one_initialisation(self)
+        if self.pack_shared_layers:
+            if self.arch not in ("maxout", "mlp") or self.pack == 1:
+                raise ValueError(f"pack_shared_layers: an option of a packed (pack > 1) arch: maxout or mlp D, not of "
+                                 f"arch: {self.arch} with pack: {self.pack}")
+            if self.pack_shared_layers >= len(self.hidden):
+                raise ValueError(f"pack_shared_layers: {self.pack_shared_layers} must be fewer than D's {len(self.hidden)} "
+                                 f"hidden layers (a later layer must read the pack's features together)")
         if self.slope != 0.2 and self.arch != "mlp":
             raise ValueError(f"slope: the LeakyReLU slope is an option of arch: mlp, not of arch: {self.arch}")
         if self.arch == "maxout-conv" and len(self.hidden) != 1:

@@ -7,6 +7,7 @@ import torch
 from gannet.checkpoint import load_checkpoint
 from gannet.config import ConfigError, load_config
 from gannet.models import PackedDiscriminator, build_discriminator
+from gannet.models.mlp import MLPDiscriminator
 from gannet.training.regularisers import per_sample_gradient_norms
 from gannet.training.run_dir import RunDir
 from gannet.training.steps import _discriminate
@@ -88,3 +89,31 @@ def test_a_packed_dcgan_d_trains_g_towards_the_data(tmp_path):
 
     before, after = error(run.snapshot(0)), error(run.last)
     assert after < 0.3 * before, (before, after)
+
+
+def test_shared_layers_read_each_packed_sample_alone_with_one_set_of_weights():
+    """pack_shared_layers: 1 makes D's first layer block-diagonal with tied blocks: each of a pack's
+    samples gets the features an unpacked first layer of the same weights gives it, and the second
+    layer reads the pack's features side by side."""
+    cfg = load_config("toy-grid-pacgan", ["discriminator.pack_shared_layers=1"])
+    D = build_discriminator(cfg, (2,), seed=0).eval()
+    inner = D.inner
+    assert [tuple(layer.weight.shape) for layer in inner.layers] == [(1000, 2), (1000, 800), (1000, 200)]
+    x = torch.randn(12, 2)
+    first = inner._activate(inner.layers[0](x))  # (12, 200): each sample alone through the tied layer
+    expected = inner.out(inner._activate(inner.layers[2](inner._activate(inner.layers[1](first.reshape(3, 800))))))
+    assert torch.allclose(D(x), expected.squeeze(1), atol=1e-6)
+    x.requires_grad_(True)
+    D(x)[1].backward()  # a pack's score still depends on its own four samples only
+    assert (x.grad.abs().sum(1) > 0).tolist() == [False] * 4 + [True] * 4 + [False] * 4
+
+
+def test_shared_layers_are_refused_where_they_cannot_apply():
+    with pytest.raises(ConfigError, match="pack_shared_layers.*pack > 1"):
+        load_config("toy-grid-gan", ["discriminator.pack_shared_layers=1"])
+    with pytest.raises(ConfigError, match="pack_shared_layers: 3 must be fewer than D's 3 hidden layers"):
+        load_config("toy-grid-pacgan", ["discriminator.pack_shared_layers=3"])
+    with pytest.raises(ConfigError, match="pack_shared_layers.*arch: dcgan"):
+        load_config("dcgan-mnist", ["discriminator.pack=2", "discriminator.pack_shared_layers=1"])
+    with pytest.raises(ValueError, match="2 shared layers of 2"):
+        MLPDiscriminator(4, [8, 8], groups=2, shared_layers=2)

@@ -80,7 +80,8 @@ def _single_discriminator(cfg: Config, data_shape: tuple[int, ...], seed: int) -
             net = MaxoutConvDiscriminator(data_shape, d.hidden, d.pieces, d.keep_input, d.keep_hidden)
         else:
             net = MLPDiscriminator(math.prod(data_shape), d.hidden, activation, d.pieces, d.keep_input,
-                                   d.keep_hidden, d.minibatch_std, d.slope)
+                                   d.keep_hidden, d.minibatch_std, d.slope, groups=d.pack,
+                                   shared_layers=d.pack_shared_layers)
     if d.init_std is not None:
         init_normal_(net, d.init_std, torch.Generator().manual_seed(seed))
     if d.init_range is not None:

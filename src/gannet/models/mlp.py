@@ -70,6 +70,12 @@ class MLPDiscriminator(Discriminator):
     features. A batch of near-identical samples (a collapsed G) has a small one, which D can learn to
     reject. It makes D's output depend on the whole batch, so real and fake go through D separately
     (``batch_statistics``).
+
+    With ``groups`` m and ``shared_layers`` s, an input row holds m samples side by side (a packed D's
+    input) and the first s hidden layers read each sample alone, with one set of weights; layer s + 1
+    reads the m samples' features concatenated. The first layers are then block-diagonal with tied blocks:
+    a feature of one sample can be as sharp as an unpacked D's, where a unit of PacGAN's first layer
+    reads a mix of all m samples.
     """
 
     def __init__(
@@ -82,8 +88,13 @@ class MLPDiscriminator(Discriminator):
         keep_hidden: float = 0.5,
         minibatch_std: bool = False,
         slope: float = 0.2,
+        groups: int = 1,
+        shared_layers: int = 0,
     ):
         super().__init__()
+        if in_dim % groups or shared_layers >= len(hidden) or (shared_layers and groups == 1):
+            raise ValueError(f"{shared_layers} shared layers of {len(hidden)} over {groups} groups of a {in_dim}-wide input")
+        self.groups, self.shared_layers = groups, shared_layers
         self.slope = slope  # LeakyReLU's negative slope (activation 'leaky_relu'; 0 = ReLU)
         self.minibatch_std = minibatch_std
         self.batch_statistics = minibatch_std  # the training steps then pass real and fake as two batches
@@ -91,10 +102,10 @@ class MLPDiscriminator(Discriminator):
         self.pieces = pieces if activation == "maxout" else 1
         self.keep = [keep_input] + [keep_hidden] * len(hidden)
         self.layers = nn.ModuleList()
-        fan_in = in_dim
-        for units in hidden:
+        fan_in = in_dim // groups if shared_layers else in_dim
+        for i, units in enumerate(hidden, start=1):
             self.layers.append(nn.Linear(fan_in, units * self.pieces))
-            fan_in = units
+            fan_in = units * groups if i == shared_layers else units
         self.out = nn.Linear(fan_in + int(minibatch_std), 1)
         self.feature_dim = fan_in  # the last hidden layer (InfoGAN's Q reads it)
 
@@ -105,11 +116,14 @@ class MLPDiscriminator(Discriminator):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations, (N, feature_dim), with dropout on each layer's input."""
-        h = x.reshape(len(x), -1)
-        for layer, keep in zip(self.layers, self.keep):
+        n = len(x)
+        h = x.reshape(n * self.groups, -1) if self.shared_layers else x.reshape(n, -1)  # one sample per row
+        for i, (layer, keep) in enumerate(zip(self.layers, self.keep), start=1):
             if self.training:
                 h = dropout(h, keep, self.dropout_generator)
             h = self._activate(layer(h))
+            if i == self.shared_layers:
+                h = h.reshape(n, -1)  # the group's features side by side
         return h
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
