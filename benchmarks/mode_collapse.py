@@ -32,15 +32,18 @@ from recipe_table import finished  # a sibling script: benchmarks/ is on the imp
 
 TOYS = {"grid": "toy-grid", "ring": "toy-ring-pacgan"}
 # row -> (description, recipe on the grid, recipe on the ring, overrides on both)
+# toy-*-pacgan's optimiser settings (fitted to 10 minutes) with an unpacked D of the same networks
+UNPACKED = ["discriminator.pack=1", "discriminator.pack_shared_layers=0", "train.batch_size=100"]
 ROWS = {
-    "gan": ("GAN, PacGAN's setting", "toy-grid-gan", "toy-ring-gan", []),
+    "gan": ("GAN, PacGAN's published setting", "toy-grid-gan", "toy-ring-gan", []),
+    "gan-fast": ("GAN at toy-*-pacgan's settings, unpacked", "toy-grid-pacgan", "toy-ring-pacgan", UNPACKED),
     "pacgan4": ("PacGAN, packing 4", "toy-grid-pacgan", "toy-ring-pacgan", []),
     "pacgan2": ("PacGAN, packing 2", "toy-grid-pacgan", "toy-ring-pacgan",
                 ["discriminator.pack=2", "train.batch_size=200"]),
-    "minibatch-std": ("minibatch standard deviation in D", "toy-grid-gan", "toy-ring-gan",
-                      ["discriminator.minibatch_std=true"]),
-    "reconstruction": ("reconstruction term (mode-regularised GAN)", "toy-grid-gan", "toy-ring-gan",
-                       ["loss.reconstruction=1"]),
+    "minibatch-std": ("minibatch standard deviation in D, unpacked, toy-*-pacgan's settings", "toy-grid-pacgan",
+                      "toy-ring-pacgan", [*UNPACKED, "discriminator.minibatch_std=true"]),
+    "reconstruction": ("reconstruction term (mode-regularised GAN), unpacked, toy-*-pacgan's settings",
+                       "toy-grid-pacgan", "toy-ring-pacgan", [*UNPACKED, "loss.reconstruction=1"]),
     "wgan-gp": ("WGAN-GP, its authors' toy setting", "toy-grid-wgan-gp", "toy-grid-wgan-gp",
                 []),  # the ring row overrides data.name below
 }
@@ -156,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", choices=list(ROWS), help="rows to run (default: all)")
     parser.add_argument("--toys", nargs="+", choices=list(TOYS), default=list(TOYS))
     parser.add_argument("--jobs", type=int, default=2, help="trainings at a time (each on cores / jobs threads)")
+    parser.add_argument("--threads", type=int, help="threads per training (default: cores / jobs)")
     parser.add_argument("--steps", type=int, help="train every run this many steps instead of its recipe's")
     parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
     args = parser.parse_args(argv)
@@ -164,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(describe_cpu(), flush=True)
     out = Path(args.out) / ("smoke" if args.smoke else "")
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
 
     def run_one(item):
