@@ -40,12 +40,12 @@ from gannet.models import build_discriminator
 from gannet.training.optim import make_optimizer
 
 ROWS = {
-    "unpacked": ["discriminator.pack=1", "train.batch_size=100"],
-    "pack 4, concatenated": [],
+    "unpacked": ["discriminator.pack=1", "discriminator.pack_shared_layers=0", "train.batch_size=100"],
+    "pack 4, concatenated": ["discriminator.pack_shared_layers=0"],
     "pack 4, shared first layer": ["discriminator.pack_shared_layers=1"],
 }
 SETTINGS = {
-    "published": ["optim.lr=1e-4", "optim.beta1=0.8"],
+    "published": ["optim.lr=1e-4", "optim.beta1=0.8", "discriminator.init_std=0.02"],
     "fast": ["optim.lr=1e-3", "optim.beta1=0.5", "discriminator.init_std=null"],
 }
 PACKS_PER_BATCH = 100  # the recipe's batch: 100 packs of real points and 100 of fakes per step
