@@ -136,7 +136,7 @@ def column(runs: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> s
     without a high-quality sample)."""
     values = [r[key] * scale for r in runs if r[key] is not None]
     m, se = mean_se(values)
-    text = f"{m:.{digits}f} +- {se:.{digits}f}"
+    text = f"{m:.{digits}f} +- {se:.{digits}f}" if len(values) > 1 else f"{m:.{digits}f} (one run)"
     return text if len(values) == len(runs) else f"{text} ({len(values)} runs)"
 
 
