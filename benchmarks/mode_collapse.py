@@ -1,7 +1,7 @@
 """Mode collapse on the 2-D toys: every remedy, several seeds, the published protocol, one table.
 
     python benchmarks/mode_collapse.py --out runs/mode-collapse [--seeds 5] [--only gan pacgan4 ...]
-        [--toys grid ring] [--jobs 2] [--steps N] [--smoke]
+        [--toys grid ring] [--jobs 2] [--steps N] [--smoke] [--report]
 
 Each row of :data:`ROWS` is a recipe and a few overrides, trained on the 25-Gaussian grid and on the
 8-Gaussian ring with seeds 0..S-1 into ``OUT/TOY/ROW/seed-S`` (``gannet train``, one process per run,
@@ -14,6 +14,7 @@ Writes ``OUT/mode_collapse.md`` (mean +- standard error over the seeds per colum
 wall-clock per run, and PacGAN's published numbers beside them), ``OUT/mode_collapse.json`` (every run)
 and ``OUT/figures/TOY-ROW.png``: the samples of seed 0 over the modes. ``--smoke`` trains every row
 for a few steps at small width into ``OUT/smoke``: a check that the plan runs, not a measurement.
+``--report`` trains nothing: it writes the table and figures from the plan's runs that are finished.
 """
 
 from __future__ import annotations
@@ -140,16 +141,17 @@ def column(runs: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> s
     return text if len(values) == len(runs) else f"{text} ({len(values)} runs)"
 
 
-def markdown(results: dict, seeds: int) -> str:
-    lines = [f"| toy | row | modes, one sample (PacGAN's rule) | modes, 20 samples | high-quality samples | "
+def markdown(results: dict) -> str:
+    lines = [f"| toy | row | seeds | modes, one sample (PacGAN's rule) | modes, 20 samples | high-quality samples | "
              f"reverse KL (nats) | training per run | PacGAN Table 1 (modes, high quality, reverse KL) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|"]
     for (toy, row), runs in results.items():
         minutes = statistics.fmean(r["train_seconds"] for r in runs) / 60
-        lines.append(f"| {toy} | {ROWS[row][0]} | {column(runs, 'modes_covered_published')} | "
+        seeds = ", ".join(str(r["seed"]) for r in runs)
+        lines.append(f"| {toy} | {ROWS[row][0]} | {seeds} | {column(runs, 'modes_covered_published')} | "
                      f"{column(runs, 'modes_covered')} | {column(runs, 'high_quality_fraction', 100)} % | "
                      f"{column(runs, 'reverse_kl', digits=2)} | {minutes:.1f} min | {PUBLISHED.get((toy, row), '')} |")
-    return "\n".join(lines) + f"\n\nMean +- standard error over {seeds} seeds (0 to {seeds - 1}).\n"
+    return "\n".join(lines) + "\n\nMean +- standard error over each row's seeds.\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help="threads per training (default: cores / jobs)")
     parser.add_argument("--steps", type=int, help="train every run this many steps instead of its recipe's")
     parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
+    parser.add_argument("--report", action="store_true", help="train nothing: table and figures of the finished runs")
     args = parser.parse_args(argv)
     from gannet.hardware import describe_cpu
     from gannet.io import atomic_write_text
@@ -170,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out) / ("smoke" if args.smoke else "")
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
+    if args.report:
+        plan = [(toy, row, seed) for toy, row, seed in plan if finished(out / toy / row / f"seed-{seed}")]
 
     def run_one(item):
         toy, row, seed = item
@@ -184,11 +189,13 @@ def main(argv: list[str] | None = None) -> None:
     results: dict = {}
     for toy, row, seed in plan:
         results.setdefault((toy, row), []).append(done[(toy, row, seed)])
-    for toy, row in results:
-        scatter(out / toy / row / "seed-0", toy, f"{ROWS[row][0]} ({toy}, seed 0)", out / "figures" / f"{toy}-{row}.png")
+    for (toy, row), runs in results.items():
+        first = runs[0]["seed"]
+        scatter(out / toy / row / f"seed-{first}", toy, f"{ROWS[row][0]} ({toy}, seed {first})",
+                out / "figures" / f"{toy}-{row}.png")
     atomic_write_text(out / "mode_collapse.json",
                       json.dumps({f"{toy}/{row}": runs for (toy, row), runs in results.items()}, indent=2) + "\n")
-    table = markdown(results, args.seeds)
+    table = markdown(results)
     atomic_write_text(out / "mode_collapse.md", table)
     print(table)
 

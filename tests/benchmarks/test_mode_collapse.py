@@ -17,6 +17,12 @@ def test_smoke_plan_trains_scores_and_draws_every_toy(in_tmp, capsys):
     config = (in_tmp / "mc" / "smoke" / "ring" / "pacgan4" / "seed-1" / "config.yaml").read_text()
     assert "name: toy-ring-pacgan" in config and "pack: 4" in config and "seed: 1" in config
 
+    # --report trains nothing: a third seed is left out of the table, not trained
+    bench.main(["--smoke", "--seeds", "3", "--only", "pacgan4", "--out", "mc", "--report"])
+    report = capsys.readouterr().out
+    assert "| grid | PacGAN, packing 4 | 0, 1 |" in report
+    assert not (in_tmp / "mc" / "smoke" / "grid" / "pacgan4" / "seed-2").exists()
+
 
 def test_the_wgan_gp_row_trains_on_the_ring_when_asked_for_the_ring():
     bench = load_benchmark("mode_collapse")
