@@ -1,7 +1,7 @@
 """Mode collapse on the 2-D toys: every remedy, several seeds, the published protocol, one table.
 
     python benchmarks/mode_collapse.py --out runs/mode-collapse [--seeds 5] [--only gan pacgan4 ...]
-        [--toys grid ring] [--jobs 2] [--steps N] [--smoke] [--report]
+        [--toys grid ring] [--jobs 2] [--steps N] [--smoke] [--report] [--timing STEPS]
 
 Each row of :data:`ROWS` is a recipe and a few overrides, trained on the 25-Gaussian grid and on the
 8-Gaussian ring with seeds 0..S-1 into ``OUT/TOY/ROW/seed-S`` (``gannet train``, one process per run,
@@ -15,6 +15,12 @@ wall-clock per run, and PacGAN's published numbers beside them), ``OUT/mode_coll
 and ``OUT/figures/TOY-ROW.png``: the samples of seed 0 over the modes. ``--smoke`` trains every row
 for a few steps at small width into ``OUT/smoke``: a check that the plan runs, not a measurement.
 ``--report`` trains nothing: it writes the table and figures from the plan's runs that are finished.
+
+``--timing STEPS`` times each row instead: seed 0 trained STEPS steps alone, one row after another, on
+``--threads`` threads (default: every core) into ``OUT/timing/TOY/ROW``; the seconds of its steps (the
+run's own log, without checkpoints and monitoring) per step, times the row's full length, is the row's
+training time alone, written to ``OUT/timing.json`` and shown in the table beside the wall-clock of the
+runs (which, two at a time on one thread each, share the cores). Nothing else may run meanwhile.
 """
 
 from __future__ import annotations
@@ -98,6 +104,30 @@ def score(folder: Path) -> dict:
                                    "reverse_kl", "histogram_jsd", "per_mode_counts")}
 
 
+def time_alone(recipe: str, overrides: list[str], folder: Path, threads: int, steps: int) -> dict:
+    """Seconds per step of one row trained ``steps`` steps from scratch alone on ``threads`` threads, from the
+    run's own log (the first log interval, warm-up, left out), and the row's full length in steps."""
+    import shutil
+
+    from gannet.config import load_config
+    from gannet.training.run_dir import RunDir, read_metrics
+    from gannet.training.trainer import minibatches_per_step
+
+    shutil.rmtree(folder, ignore_errors=True)
+    every = max(1, steps // 5)
+    train(recipe, [*overrides, f"train.steps={steps}", f"train.log_every={every}", f"train.checkpoint_every={steps}",
+                   f"train.sample_every={steps}", "monitor.enabled=false"], folder, threads)
+    cfg = load_config(str(RunDir(folder).config))
+    logged = [r for r in read_metrics(RunDir(folder).metrics) if "images_per_s" in r][1:]
+    per_step = statistics.median(cfg.train.batch_size * minibatches_per_step(cfg) / r["images_per_s"] for r in logged)
+    full = load_config(recipe).train.steps
+    return {"seconds_per_step": per_step, "steps": full, "projected_seconds": per_step * full, "threads": threads}
+
+
+def threads_text(n: int) -> str:
+    return f"{n} thread" + ("s" if n != 1 else "")
+
+
 def mean_se(values: list[float]) -> tuple[float, float]:
     if not values:
         return float("nan"), float("nan")
@@ -141,16 +171,22 @@ def column(runs: list[dict], key: str, scale: float = 1.0, digits: int = 1) -> s
     return text if len(values) == len(runs) else f"{text} ({len(values)} runs)"
 
 
-def markdown(results: dict) -> str:
+def markdown(results: dict, timing: dict) -> str:
+    """The table; ``timing`` maps "toy/row" to :func:`time_alone`'s record (rows without one get a blank)."""
     lines = [f"| toy | row | seeds | modes, one sample (PacGAN's rule) | modes, 20 samples | high-quality samples | "
-             f"reverse KL (nats) | training per run | PacGAN Table 1 (modes, high quality, reverse KL) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"reverse KL (nats) | wall-clock per run, two at a time | training alone (projected) | "
+             f"PacGAN Table 1 (modes, high quality, reverse KL) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for (toy, row), runs in results.items():
         minutes = statistics.fmean(r["train_seconds"] for r in runs) / 60
         seeds = ", ".join(str(r["seed"]) for r in runs)
+        alone = timing.get(f"{toy}/{row}")
+        alone_text = (f"{alone['projected_seconds'] / 60:.1f} min ({alone['seconds_per_step'] * 1e3:.1f} ms/step, "
+                      f"{threads_text(alone['threads'])})" if alone else "")
         lines.append(f"| {toy} | {ROWS[row][0]} | {seeds} | {column(runs, 'modes_covered_published')} | "
                      f"{column(runs, 'modes_covered')} | {column(runs, 'high_quality_fraction', 100)} % | "
-                     f"{column(runs, 'reverse_kl', digits=2)} | {minutes:.1f} min | {PUBLISHED.get((toy, row), '')} |")
+                     f"{column(runs, 'reverse_kl', digits=2)} | {minutes:.1f} min | {alone_text} | "
+                     f"{PUBLISHED.get((toy, row), '')} |")
     return "\n".join(lines) + "\n\nMean +- standard error over each row's seeds.\n"
 
 
@@ -165,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="train every run this many steps instead of its recipe's")
     parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
     parser.add_argument("--report", action="store_true", help="train nothing: table and figures of the finished runs")
+    parser.add_argument("--timing", type=int, metavar="STEPS",
+                        help="time each row's seed 0 for STEPS steps alone instead (OUT/timing.json)")
     args = parser.parse_args(argv)
     from gannet.hardware import describe_cpu
     from gannet.io import atomic_write_text
@@ -173,6 +211,17 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out) / ("smoke" if args.smoke else "")
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
+    timing_file = out / "timing.json"
+    timing = json.loads(timing_file.read_text()) if timing_file.exists() else {}
+    if args.timing:
+        for toy, row in dict.fromkeys((toy, row) for toy, row, _ in plan):
+            recipe, overrides = run_overrides(row, toy, 0, None, args.smoke)
+            timing[f"{toy}/{row}"] = record = time_alone(recipe, overrides, out / "timing" / toy / row,
+                                                         args.threads or os.cpu_count() or 1, args.timing)
+            print(f"{toy} {row}: {record['seconds_per_step'] * 1e3:.2f} ms/step alone on {threads_text(record['threads'])}, "
+                  f"{record['steps']} steps: {record['projected_seconds'] / 60:.1f} min", flush=True)
+            atomic_write_text(timing_file, json.dumps(timing, indent=2) + "\n")
+        return
     if args.report:
         plan = [(toy, row, seed) for toy, row, seed in plan if finished(out / toy / row / f"seed-{seed}")]
 
@@ -195,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
                 out / "figures" / f"{toy}-{row}.png")
     atomic_write_text(out / "mode_collapse.json",
                       json.dumps({f"{toy}/{row}": runs for (toy, row), runs in results.items()}, indent=2) + "\n")
-    table = markdown(results)
+    table = markdown(results, timing)
     atomic_write_text(out / "mode_collapse.md", table)
     print(table)
 

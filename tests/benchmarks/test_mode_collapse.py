@@ -28,3 +28,21 @@ def test_the_wgan_gp_row_trains_on_the_ring_when_asked_for_the_ring():
     bench = load_benchmark("mode_collapse")
     recipe, overrides = bench.run_overrides("wgan-gp", "ring", 3, None, smoke=False)
     assert recipe == "toy-grid-wgan-gp" and "data.name=toy-ring-pacgan" in overrides and "seed=3" in overrides
+
+
+def test_timing_times_each_row_alone_and_the_table_shows_it(in_tmp, capsys):
+    bench = load_benchmark("mode_collapse")
+    bench.main(["--smoke", "--timing", "20", "--only", "pacgan4", "gan-fast", "--toys", "grid", "--out", "mc",
+                "--threads", "1"])
+    timing = json.loads((in_tmp / "mc" / "smoke" / "timing.json").read_text())
+    assert sorted(timing) == ["grid/gan-fast", "grid/pacgan4"]
+    for record in timing.values():
+        assert record["seconds_per_step"] > 0 and record["threads"] == 1
+        assert record["steps"] == 25_000  # the recipe's own length, not the 20 timed steps
+        assert record["projected_seconds"] == record["seconds_per_step"] * 25_000
+    assert "ms/step alone on 1 thread," in capsys.readouterr().out
+    assert not (in_tmp / "mc" / "smoke" / "grid" / "pacgan4").exists()  # timing trains no benchmark run
+
+    bench.main(["--smoke", "--seeds", "1", "--only", "pacgan4", "--toys", "grid", "--out", "mc", "--jobs", "1"])
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| grid | PacGAN, packing 4"))
+    assert f"({timing['grid/pacgan4']['seconds_per_step'] * 1e3:.1f} ms/step, 1 thread)" in row
