@@ -16,11 +16,19 @@ and ``OUT/figures/TOY-ROW.png``: the samples of seed 0 over the modes. ``--smoke
 for a few steps at small width into ``OUT/smoke``: a check that the plan runs, not a measurement.
 ``--report`` trains nothing: it writes the table and figures from the plan's runs that are finished.
 
+Every scored run is also kept as a small record, ``RECORD/TOY/ROW/seed-S.json`` (``--record``, default
+``results/mode-collapse``, a folder of the repository; under ``OUT`` with ``--smoke``): its scores, its
+training seconds, the machine's CPU and the run's resolved config. A run whose folder is gone (another
+machine, a clean checkout) is taken from its record when the record's config is the one the plan would
+train now, so the table grows across machines and sessions instead of being retrained; a changed recipe
+or override makes the record stale, and the run is trained again.
+
 ``--timing STEPS`` times each row instead: seed 0 trained STEPS steps alone, one row after another, on
 ``--threads`` threads (default: every core) into ``OUT/timing/TOY/ROW``; the seconds of its steps (the
 run's own log, without checkpoints and monitoring) per step, times the row's full length, is the row's
 training time alone, written to ``OUT/timing.json`` and shown in the table beside the wall-clock of the
-runs (which, two at a time on one thread each, share the cores). Nothing else may run meanwhile.
+runs (which, two at a time on one thread each, share the cores); ``RECORD/timing.json`` keeps a copy.
+Nothing else may run meanwhile.
 """
 
 from __future__ import annotations
@@ -93,6 +101,25 @@ def train(recipe: str, overrides: list[str], folder: Path, threads: int) -> floa
     folder.mkdir(parents=True, exist_ok=True)
     clock.write_text(json.dumps({"seconds": spent}) + "\n")
     return spent
+
+
+def resolved_config(recipe: str, overrides: list[str]) -> dict:
+    """The config a run of ``recipe`` with ``overrides`` trains, as plain data (what a record is matched on)."""
+    from gannet.config import load_config
+
+    return json.loads(json.dumps(load_config(recipe, overrides).to_dict()))  # as a record reads it back
+
+
+def record_path(record: Path, toy: str, row: str, seed: int) -> Path:
+    return record / toy / row / f"seed-{seed}.json"
+
+
+def read_record(path: Path, config: dict) -> dict | None:
+    """The run kept at ``path`` if it was trained with ``config``; None when there is none or it is stale."""
+    if not path.exists():
+        return None
+    kept = json.loads(path.read_text())
+    return kept["run"] if kept.get("config") == config else None
 
 
 def score(folder: Path) -> dict:
@@ -201,37 +228,54 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, help="train every run this many steps instead of its recipe's")
     parser.add_argument("--smoke", action="store_true", help="a few steps at small width: checks the plan runs")
     parser.add_argument("--report", action="store_true", help="train nothing: table and figures of the finished runs")
+    parser.add_argument("--record", default="results/mode-collapse",
+                        help="folder of the runs' records, kept across machines (default: results/mode-collapse)")
     parser.add_argument("--timing", type=int, metavar="STEPS",
                         help="time each row's seed 0 for STEPS steps alone instead (OUT/timing.json)")
     args = parser.parse_args(argv)
-    from gannet.hardware import describe_cpu
+    from gannet.hardware import bf16_is_fast, cpu_capability, describe_cpu
     from gannet.io import atomic_write_text
 
     print(describe_cpu(), flush=True)
     out = Path(args.out) / ("smoke" if args.smoke else "")
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
+    cpu_text = f"{cpu_capability()}, {'native' if bf16_is_fast('cpu') else 'no native'} bf16"
+    record = out / "record" if args.smoke else Path(args.record)
     plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
     timing_file = out / "timing.json"
+    if not timing_file.exists() and (record / "timing.json").exists():
+        timing_file = record / "timing.json"
     timing = json.loads(timing_file.read_text()) if timing_file.exists() else {}
     if args.timing:
         for toy, row in dict.fromkeys((toy, row) for toy, row, _ in plan):
             recipe, overrides = run_overrides(row, toy, 0, None, args.smoke)
-            timing[f"{toy}/{row}"] = record = time_alone(recipe, overrides, out / "timing" / toy / row,
-                                                         args.threads or os.cpu_count() or 1, args.timing)
-            print(f"{toy} {row}: {record['seconds_per_step'] * 1e3:.2f} ms/step alone on {threads_text(record['threads'])}, "
-                  f"{record['steps']} steps: {record['projected_seconds'] / 60:.1f} min", flush=True)
-            atomic_write_text(timing_file, json.dumps(timing, indent=2) + "\n")
+            timing[f"{toy}/{row}"] = alone = time_alone(recipe, overrides, out / "timing" / toy / row,
+                                                        args.threads or os.cpu_count() or 1, args.timing)
+            print(f"{toy} {row}: {alone['seconds_per_step'] * 1e3:.2f} ms/step alone on {threads_text(alone['threads'])}, "
+                  f"{alone['steps']} steps: {alone['projected_seconds'] / 60:.1f} min", flush=True)
+            for path in (out / "timing.json", record / "timing.json"):
+                atomic_write_text(path, json.dumps(timing, indent=2) + "\n")
         return
+    configs = {item: resolved_config(*run_overrides(item[1], item[0], item[2], args.steps, args.smoke))
+               for item in plan}
+    kept = {item: read_record(record_path(record, *item), configs[item]) for item in plan}
     if args.report:
-        plan = [(toy, row, seed) for toy, row, seed in plan if finished(out / toy / row / f"seed-{seed}")]
+        plan = [item for item in plan if kept[item] is not None or finished(out / item[0] / item[1] / f"seed-{item[2]}")]
 
     def run_one(item):
         toy, row, seed = item
         folder = out / toy / row / f"seed-{seed}"
+        if kept[item] is not None and not finished(folder):
+            print(f"kept {record_path(record, *item)} (trained {kept[item]['train_seconds']:.0f} s)", flush=True)
+            return item, kept[item]
         recipe, overrides = run_overrides(row, toy, seed, args.steps, args.smoke)
         seconds = train(recipe, overrides, folder, threads)
         print(f"trained {folder} ({seconds:.0f} s)", flush=True)
-        return item, {"seed": seed, "train_seconds": seconds, **score(folder)}
+        run = {"seed": seed, "train_seconds": seconds, **score(folder)}
+        atomic_write_text(record_path(record, *item), json.dumps(
+            {"run": run, "cpu": cpu_text, "threads": threads, "jobs": args.jobs, "config": configs[item]},
+            indent=2) + "\n")
+        return item, run
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         done = dict(pool.map(run_one, plan))
@@ -239,7 +283,10 @@ def main(argv: list[str] | None = None) -> None:
     for toy, row, seed in plan:
         results.setdefault((toy, row), []).append(done[(toy, row, seed)])
     for (toy, row), runs in results.items():
-        first = runs[0]["seed"]
+        drawn = [r["seed"] for r in runs if finished(out / toy / row / f"seed-{r['seed']}")]
+        if not drawn:  # every seed of the row is a record only: its figure stays as it was
+            continue
+        first = drawn[0]
         scatter(out / toy / row / f"seed-{first}", toy, f"{ROWS[row][0]} ({toy}, seed {first})",
                 out / "figures" / f"{toy}-{row}.png")
     atomic_write_text(out / "mode_collapse.json",

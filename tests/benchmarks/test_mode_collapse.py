@@ -46,3 +46,33 @@ def test_timing_times_each_row_alone_and_the_table_shows_it(in_tmp, capsys):
     bench.main(["--smoke", "--seeds", "1", "--only", "pacgan4", "--toys", "grid", "--out", "mc", "--jobs", "1"])
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| grid | PacGAN, packing 4"))
     assert f"({timing['grid/pacgan4']['seconds_per_step'] * 1e3:.1f} ms/step, 1 thread)" in row
+
+
+def test_a_run_whose_folder_is_gone_is_reported_from_its_record_until_its_config_changes(in_tmp, capsys,
+                                                                                         monkeypatch):
+    bench = load_benchmark("mode_collapse")
+    args = ["--smoke", "--seeds", "1", "--only", "gan-fast", "--toys", "grid", "--out", "mc", "--jobs", "1"]
+    bench.main(args)
+    kept = json.loads((in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json").read_text())
+    assert kept["config"]["discriminator"]["pack"] == 1 and kept["threads"] >= 1 and "bf16" in kept["cpu"]
+    trained = json.loads((in_tmp / "mc" / "smoke" / "mode_collapse.json").read_text())["grid/gan-fast"]
+    assert kept["run"] == trained[0]
+    capsys.readouterr()
+
+    import shutil
+
+    shutil.rmtree(in_tmp / "mc" / "smoke" / "grid")  # another machine: the record only
+    bench.main([*args, "--report"])
+    assert "| grid | GAN at toy-*-pacgan's settings, unpacked | 0 |" in capsys.readouterr().out
+    assert json.loads((in_tmp / "mc" / "smoke" / "mode_collapse.json").read_text())["grid/gan-fast"] == trained
+    assert not (in_tmp / "mc" / "smoke" / "grid").exists()  # nothing trained
+
+    # a changed row makes the record stale: the report leaves the run out, a plain run trains it again
+    description, grid, ring, overrides = bench.ROWS["gan-fast"]
+    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.002"]))
+    bench.main([*args, "--report"])
+    assert "| grid |" not in capsys.readouterr().out
+    bench.main(args)
+    assert "trained mc/smoke/grid/gan-fast/seed-0" in capsys.readouterr().out
+    again = json.loads((in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json").read_text())
+    assert again["config"]["optim"]["lr"] == 0.002
