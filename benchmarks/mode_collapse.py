@@ -110,6 +110,10 @@ def resolved_config(recipe: str, overrides: list[str]) -> dict:
     return json.loads(json.dumps(load_config(recipe, overrides).to_dict()))  # as a record reads it back
 
 
+def run_folder(out: Path, toy: str, row: str, seed: int) -> Path:
+    return out / toy / row / f"seed-{seed}"
+
+
 def record_path(record: Path, toy: str, row: str, seed: int) -> Path:
     return record / toy / row / f"seed-{seed}.json"
 
@@ -233,13 +237,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timing", type=int, metavar="STEPS",
                         help="time each row's seed 0 for STEPS steps alone instead (OUT/timing.json)")
     args = parser.parse_args(argv)
-    from gannet.hardware import bf16_is_fast, cpu_capability, describe_cpu
+    from gannet.hardware import cpu_features, describe_cpu
     from gannet.io import atomic_write_text
 
     print(describe_cpu(), flush=True)
     out = Path(args.out) / ("smoke" if args.smoke else "")
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
-    cpu_text = f"{cpu_capability()}, {'native' if bf16_is_fast('cpu') else 'no native'} bf16"
     record = out / "record" if args.smoke else Path(args.record)
     plan = [(toy, row, seed) for toy in args.toys for row in (args.only or list(ROWS)) for seed in range(args.seeds)]
     timing_file = out / "timing.json"
@@ -256,24 +259,25 @@ def main(argv: list[str] | None = None) -> None:
             for path in (out / "timing.json", record / "timing.json"):
                 atomic_write_text(path, json.dumps(timing, indent=2) + "\n")
         return
-    configs = {item: resolved_config(*run_overrides(item[1], item[0], item[2], args.steps, args.smoke))
-               for item in plan}
+    commands = {(toy, row, seed): run_overrides(row, toy, seed, args.steps, args.smoke) for toy, row, seed in plan}
+    configs = {item: resolved_config(*commands[item]) for item in plan}
     kept = {item: read_record(record_path(record, *item), configs[item]) for item in plan}
+    trained_here = {item for item in plan if finished(run_folder(out, *item))}  # the rest may be records
     if args.report:
-        plan = [item for item in plan if kept[item] is not None or finished(out / item[0] / item[1] / f"seed-{item[2]}")]
+        plan = [item for item in plan if item in trained_here or kept[item] is not None]
 
     def run_one(item):
-        toy, row, seed = item
-        folder = out / toy / row / f"seed-{seed}"
-        if kept[item] is not None and not finished(folder):
+        folder = run_folder(out, *item)
+        if kept[item] is not None and item not in trained_here:
             print(f"kept {record_path(record, *item)} (trained {kept[item]['train_seconds']:.0f} s)", flush=True)
             return item, kept[item]
-        recipe, overrides = run_overrides(row, toy, seed, args.steps, args.smoke)
-        seconds = train(recipe, overrides, folder, threads)
+        seed = item[2]
+        seconds = train(*commands[item], folder, threads)
+        trained_here.add(item)
         print(f"trained {folder} ({seconds:.0f} s)", flush=True)
         run = {"seed": seed, "train_seconds": seconds, **score(folder)}
         atomic_write_text(record_path(record, *item), json.dumps(
-            {"run": run, "cpu": cpu_text, "threads": threads, "jobs": args.jobs, "config": configs[item]},
+            {"run": run, "cpu": cpu_features(), "threads": threads, "jobs": args.jobs, "config": configs[item]},
             indent=2) + "\n")
         return item, run
 
@@ -283,11 +287,11 @@ def main(argv: list[str] | None = None) -> None:
     for toy, row, seed in plan:
         results.setdefault((toy, row), []).append(done[(toy, row, seed)])
     for (toy, row), runs in results.items():
-        drawn = [r["seed"] for r in runs if finished(out / toy / row / f"seed-{r['seed']}")]
+        drawn = [r["seed"] for r in runs if (toy, row, r["seed"]) in trained_here]
         if not drawn:  # every seed of the row is a record only: its figure stays as it was
             continue
         first = drawn[0]
-        scatter(out / toy / row / f"seed-{first}", toy, f"{ROWS[row][0]} ({toy}, seed {first})",
+        scatter(run_folder(out, toy, row, first), toy, f"{ROWS[row][0]} ({toy}, seed {first})",
                 out / "figures" / f"{toy}-{row}.png")
     atomic_write_text(out / "mode_collapse.json",
                       json.dumps({f"{toy}/{row}": runs for (toy, row), runs in results.items()}, indent=2) + "\n")

@@ -30,7 +30,12 @@ def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
         return False
 
 
+def cpu_features() -> str:
+    """The capability and bf16 support, e.g. "AVX512, native bf16" (what a timing depends on)."""
+    bf16 = "native bf16" if bf16_is_fast("cpu") else "no native bf16"
+    return f"{cpu_capability()}, {bf16}"
+
+
 def describe_cpu() -> str:
     """One line for benchmark output: the capability, bf16 support and the thread count."""
-    bf16 = "native bf16" if bf16_is_fast("cpu") else "no native bf16"
-    return f"CPU capability {cpu_capability()}, {bf16}, {torch.get_num_threads()} threads"
+    return f"CPU capability {cpu_features()}, {torch.get_num_threads()} threads"
