@@ -47,14 +47,16 @@ from recipe_table import finished  # a sibling script: benchmarks/ is on the imp
 
 TOYS = {"grid": "toy-grid", "ring": "toy-ring-pacgan"}
 # row -> (description, recipe on the grid, recipe on the ring, overrides on both)
-# toy-*-pacgan's optimiser settings (fitted to 10 minutes) with an unpacked D of the same networks
-UNPACKED = ["discriminator.pack=1", "discriminator.pack_shared_layers=0", "train.batch_size=100"]
+# toy-*-pacgan's optimiser settings (fitted to 10 minutes) with PacGAN's unpacked D (3 x 200 maxout units)
+UNPACKED = ["discriminator.pack=1", "discriminator.pack_shared_layers=0", "discriminator.hidden=[200,200,200]",
+            "train.batch_size=100"]
 ROWS = {
     "gan": ("GAN, PacGAN's published setting", "toy-grid-gan", "toy-ring-gan", []),
     "gan-fast": ("GAN at toy-*-pacgan's settings, unpacked", "toy-grid-pacgan", "toy-ring-pacgan", UNPACKED),
     "pacgan4": ("PacGAN, packing 4", "toy-grid-pacgan", "toy-ring-pacgan", []),
     "pacgan2": ("PacGAN, packing 2", "toy-grid-pacgan", "toy-ring-pacgan",
-                ["discriminator.pack=2", "train.batch_size=200"]),
+                # 100 units on each sample of a pair: the pack's second layer reads 200, as packing 4's
+                ["discriminator.pack=2", "discriminator.hidden=[100,200,200]", "train.batch_size=200"]),
     "minibatch-std": ("minibatch standard deviation in D, unpacked, toy-*-pacgan's settings", "toy-grid-pacgan",
                       "toy-ring-pacgan", [*UNPACKED, "discriminator.minibatch_std=true"]),
     "reconstruction": ("reconstruction term (mode-regularised GAN), unpacked, toy-*-pacgan's settings",

@@ -95,13 +95,14 @@ def test_shared_layers_read_each_packed_sample_alone_with_one_set_of_weights():
     """pack_shared_layers: 1 makes D's first layer block-diagonal with tied blocks: each of a pack's
     samples gets the features an unpacked first layer of the same weights gives it, and the second
     layer reads the pack's features side by side."""
-    cfg = load_config("toy-grid-pacgan", ["discriminator.pack_shared_layers=1"])
+    cfg = load_config("toy-grid-pacgan")  # 50 maxout units of 5 pieces on each sample, 200 on the pack
+    assert cfg.discriminator.pack_shared_layers == 1 and cfg.discriminator.hidden == [50, 200, 200]
     D = build_discriminator(cfg, (2,), seed=0).eval()
     inner = D.inner
-    assert [tuple(layer.weight.shape) for layer in inner.layers] == [(1000, 2), (1000, 800), (1000, 200)]
+    assert [tuple(layer.weight.shape) for layer in inner.layers] == [(250, 2), (1000, 200), (1000, 200)]
     x = torch.randn(12, 2)
-    first = inner._activate(inner.layers[0](x))  # (12, 200): each sample alone through the tied layer
-    expected = inner.out(inner._activate(inner.layers[2](inner._activate(inner.layers[1](first.reshape(3, 800))))))
+    first = inner._activate(inner.layers[0](x))  # (12, 50): each sample alone through the tied layer
+    expected = inner.out(inner._activate(inner.layers[2](inner._activate(inner.layers[1](first.reshape(3, 200))))))
     assert torch.allclose(D(x), expected.squeeze(1), atol=1e-6)
     x.requires_grad_(True)
     D(x)[1].backward()  # a pack's score still depends on its own four samples only
