@@ -13,7 +13,8 @@ is real when sum_i log p_data(x_i) / p_fake(x_i) > 0 (Monte Carlo over 20,000 pa
 ``covered`` = c of 25 it is (1 + 1 - (c/25)^m) / 2: 0.60 unpacked and 0.80 packing 4 at c = 20.
 
 Rows: D unpacked; packing 4 with the packs concatenated at D's input (PacGAN's D); packing 4 with
-``discriminator.pack_shared_layers=1`` (each sample through one tied first layer, then concatenated).
+``discriminator.pack_shared_layers=1`` (each sample through one tied first layer, then concatenated),
+with 200 units a sample and with the recipe's 50.
 Two optimiser settings: PacGAN's published one (Adam 1e-4, beta1 0.8, weights ~ N(0, 0.02^2)) and
 gannet's fast toy setting (Adam 1e-3, beta1 0.5, PyTorch's default initialisation). Also printed: each
 row's milliseconds per D step and their ratio to the unpacked D's, measured in the same run.
@@ -43,10 +44,12 @@ from gannet.losses import discriminator_loss
 from gannet.models import build_discriminator
 from gannet.training.optim import make_optimizer
 
+PACGAN_D = "discriminator.hidden=[200,200,200]"  # PacGAN's D: 3 x 200 maxout units
 ROWS = {
     "unpacked": UNPACKED,
-    "pack 4, concatenated": ["discriminator.pack_shared_layers=0"],
-    "pack 4, shared first layer": ["discriminator.pack_shared_layers=1"],
+    "pack 4, concatenated": ["discriminator.pack_shared_layers=0", PACGAN_D],
+    "pack 4, shared first layer": ["discriminator.pack_shared_layers=1", PACGAN_D],
+    "pack 4, shared, 50 units a sample": ["discriminator.pack_shared_layers=1", "discriminator.hidden=[50,200,200]"],
 }
 SETTINGS = {
     "published": ["optim.lr=1e-4", "optim.beta1=0.8", "discriminator.init_std=0.02"],
