@@ -12,12 +12,12 @@ def test_smoke_run_writes_every_row_with_its_bayes_bound(in_tmp, capsys):
     assert capsys.readouterr().out.startswith("CPU capability ")
     runs = results["runs"]
     assert [(r["setting"], r["row"]) for r in runs] == [(s, r) for s in bench.SETTINGS for r in bench.ROWS]
-    assert [r["pack"] for r in runs[:3]] == [1, 4, 4]
+    assert [r["pack"] for r in runs[:4]] == [1, 4, 4, 4]
     for run in runs:
         assert 0.0 <= run["accuracy"][4] <= 1.0 and run["ms_per_step"] > 0
     table = (in_tmp / "out" / "packed_discriminator.md").read_text()
-    assert table.count("| 20/25 |") == 6
-    assert len(json.loads((in_tmp / "out" / "packed_discriminator.json").read_text())["runs"]) == 6
+    assert table.count("| 20/25 |") == 8  # 2 settings x 4 rows
+    assert len(json.loads((in_tmp / "out" / "packed_discriminator.json").read_text())["runs"]) == 8
 
 
 @pytest.mark.parametrize("covered, pack", [(20, 1), (20, 4), (10, 4)])
