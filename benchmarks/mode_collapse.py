@@ -116,6 +116,23 @@ def run_folder(out: Path, toy: str, row: str, seed: int) -> Path:
     return out / toy / row / f"seed-{seed}"
 
 
+def stale_folder_problem(folder: Path, config: dict) -> str | None:
+    """Why the run in ``folder`` is not the run the plan trains (the first keys that differ), or None when
+    the folder holds no run or that run."""
+    from gannet.config import flatten, load_config
+
+    if not (folder / "config.yaml").exists():
+        return None
+    kept = flatten(json.loads(json.dumps(load_config(str(folder / "config.yaml")).to_dict())))
+    planned = flatten(config)
+    differ = [key for key in sorted(set(kept) | set(planned)) if kept.get(key) != planned.get(key)]
+    if not differ:
+        return None
+    shown = ", ".join(f"{key}: {kept.get(key)!r} there, {planned.get(key)!r} in the plan" for key in differ[:3])
+    return (f"{folder} holds a run of another config ({shown}{', ...' if len(differ) > 3 else ''}); "
+            "move it away or pick another --out")
+
+
 def record_path(record: Path, toy: str, row: str, seed: int) -> Path:
     return record / toy / row / f"seed-{seed}.json"
 
@@ -263,6 +280,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     commands = {(toy, row, seed): run_overrides(row, toy, seed, args.steps, args.smoke) for toy, row, seed in plan}
     configs = {item: resolved_config(*commands[item]) for item in plan}
+    # a finished folder is reused as it stands: one trained with another recipe or overrides must not be
+    for item in plan:
+        if problem := stale_folder_problem(run_folder(out, *item), configs[item]):
+            raise SystemExit(f"error: {problem}")
     kept = {item: read_record(record_path(record, *item), configs[item]) for item in plan}
     trained_here = {item for item in plan if finished(run_folder(out, *item))}  # the rest may be records
     if args.report:

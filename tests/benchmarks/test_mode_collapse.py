@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.benchmarks.conftest import load_benchmark
 
 
@@ -38,8 +40,8 @@ def test_timing_times_each_row_alone_and_the_table_shows_it(in_tmp, capsys):
     assert sorted(timing) == ["grid/gan-fast", "grid/pacgan4"]
     for record in timing.values():
         assert record["seconds_per_step"] > 0 and record["threads"] == 1
-        assert record["steps"] == 25_000  # the recipe's own length, not the 20 timed steps
-        assert record["projected_seconds"] == record["seconds_per_step"] * 25_000
+        assert record["steps"] == 20_000  # the recipe's own length, not the 20 timed steps
+        assert record["projected_seconds"] == record["seconds_per_step"] * 20_000
     assert "ms/step alone on 1 thread," in capsys.readouterr().out
     assert not (in_tmp / "mc" / "smoke" / "grid" / "pacgan4").exists()  # timing trains no benchmark run
 
@@ -76,3 +78,22 @@ def test_a_run_whose_folder_is_gone_is_reported_from_its_record_until_its_config
     assert "trained mc/smoke/grid/gan-fast/seed-0" in capsys.readouterr().out
     again = json.loads((in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json").read_text())
     assert again["config"]["optim"]["lr"] == 0.002
+
+
+def test_a_finished_folder_of_another_config_is_refused_not_reused(in_tmp, capsys, monkeypatch):
+    """A finished run folder is reused as it stands, so one trained before its row's recipe or overrides
+    changed must stop the benchmark with an error that names it, not be scored as the new row."""
+    bench = load_benchmark("mode_collapse")
+    args = ["--smoke", "--seeds", "1", "--only", "gan-fast", "--toys", "grid", "--out", "mc", "--jobs", "1"]
+    bench.main(args)
+    record = in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json"
+    kept = record.read_text()
+    capsys.readouterr()
+
+    description, grid, ring, overrides = bench.ROWS["gan-fast"]
+    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.002"]))
+    for extra in ([], ["--report"]):
+        with pytest.raises(SystemExit, match=r"error: mc/smoke/grid/gan-fast/seed-0 holds a run of another "
+                                             r"config \(optim.lr: 0.001 there, 0.002 in the plan\)"):
+            bench.main([*args, *extra])
+    assert record.read_text() == kept  # the old run's record is not rewritten under the new config
