@@ -119,11 +119,11 @@ def run_folder(out: Path, toy: str, row: str, seed: int) -> Path:
 def stale_folder_problem(folder: Path, config: dict) -> str | None:
     """Why the run in ``folder`` is not the run the plan trains (the first keys that differ), or None when
     the folder holds no run or that run."""
-    from gannet.config import flatten, load_config
+    from gannet.config import flatten
 
     if not (folder / "config.yaml").exists():
         return None
-    kept = flatten(json.loads(json.dumps(load_config(str(folder / "config.yaml")).to_dict())))
+    kept = flatten(resolved_config(str(folder / "config.yaml"), []))  # read back as the plan's configs are
     planned = flatten(config)
     differ = [key for key in sorted(set(kept) | set(planned)) if kept.get(key) != planned.get(key)]
     if not differ:
