@@ -71,13 +71,13 @@ def test_a_run_whose_folder_is_gone_is_reported_from_its_record_until_its_config
 
     # a changed row makes the record stale: the report leaves the run out, a plain run trains it again
     description, grid, ring, overrides = bench.ROWS["gan-fast"]
-    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.002"]))
+    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.003"]))
     bench.main([*args, "--report"])
     assert "| grid |" not in capsys.readouterr().out
     bench.main(args)
     assert "trained mc/smoke/grid/gan-fast/seed-0" in capsys.readouterr().out
     again = json.loads((in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json").read_text())
-    assert again["config"]["optim"]["lr"] == 0.002
+    assert again["config"]["optim"]["lr"] == 0.003
 
 
 def test_a_finished_folder_of_another_config_is_refused_not_reused(in_tmp, capsys, monkeypatch):
@@ -91,9 +91,9 @@ def test_a_finished_folder_of_another_config_is_refused_not_reused(in_tmp, capsy
     capsys.readouterr()
 
     description, grid, ring, overrides = bench.ROWS["gan-fast"]
-    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.002"]))
+    monkeypatch.setitem(bench.ROWS, "gan-fast", (description, grid, ring, [*overrides, "optim.lr=0.003"]))
     for extra in ([], ["--report"]):
         with pytest.raises(SystemExit, match=r"error: mc/smoke/grid/gan-fast/seed-0 holds a run of another "
-                                             r"config \(optim.lr: 0.001 there, 0.002 in the plan\)"):
+                                             r"config \(optim.lr: 0.002 there, 0.003 in the plan\)"):
             bench.main([*args, *extra])
     assert record.read_text() == kept  # the old run's record is not rewritten under the new config
