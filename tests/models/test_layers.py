@@ -45,3 +45,28 @@ def test_dropout_masks_have_the_right_rate_and_independent_elements():
         for lag in (1, 2, 3, 4, 5):  # neighbours share a 64-bit draw (lags 1-3) or not (4+)
             corr = (flat[:-lag] * flat[lag:]).mean() / flat.var()
             assert abs(corr.item()) < 0.005, (keep, lag, corr)
+
+
+def test_running_statistics_kept_normalises_by_the_batch_and_leaves_the_running_statistics():
+    from torch import nn
+
+    from gannet.models.layers import running_statistics_kept
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 8, bias=False), nn.BatchNorm1d(8, momentum=0.05), nn.ReLU(), nn.Linear(8, 2))
+    net.train()
+    net(torch.randn(64, 2))  # running statistics of prior-like inputs
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    far = 100 * torch.randn(64, 2)  # inputs far from those
+    with running_statistics_kept(net):
+        out = net(far)
+        out.square().sum().backward()
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert net[1].momentum == 0.05 and net[0].weight.grad is not None
+    # the output is the batch-normalised one, as in training: not the one the running statistics give
+    net.eval()
+    assert not torch.allclose(out, net(far), atol=1e-3)
+    net.train()
+    assert torch.allclose(out, net(far), atol=1e-5)
+    assert not torch.equal(net[1].running_var, before["1.running_var"])  # outside the context they move again

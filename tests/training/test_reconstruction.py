@@ -84,3 +84,26 @@ def test_the_adversarial_part_needs_the_encoder_and_trains(tmp_path):
     assert trainer.gan.generator_terms[0].adversarial_weight == 1.0
     trainer.run()
     assert "encoder" in load_checkpoint(RunDir(tmp_path / "run").last)
+
+
+def test_the_reconstruction_pass_leaves_gs_running_statistics_to_its_noise():
+    """E's codes need not look like p_z: G's pass on them must not move the running statistics that
+    sampling normalises N(0, I) noise by (before, codes of std ~65 made G map all noise to one point)."""
+    from gannet.training.reconstruction import Reconstruction
+
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(2, 16, bias=False), nn.BatchNorm1d(16, momentum=0.05), nn.ReLU(), nn.Linear(16, 2))
+    E = nn.Linear(2, 2)
+    with torch.no_grad():
+        E.weight.mul_(100.0)  # codes far outside the prior
+
+    class _Gan:
+        g_train = G
+
+    for _ in range(20):
+        G(torch.randn(100, 2))  # G's own steps on prior noise
+    statistics = G[1].running_mean.clone(), G[1].running_var.clone()
+    loss = Reconstruction(E, 1.0).penalty(_Gan(), torch.randn(100, 2))
+    loss.backward()
+    assert torch.equal(G[1].running_mean, statistics[0]) and torch.equal(G[1].running_var, statistics[1])
+    assert E.weight.grad is not None and G[0].weight.grad is not None

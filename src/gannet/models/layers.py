@@ -1,12 +1,16 @@
-"""Building blocks of the paper's networks: maxout, inverted dropout with its own generator, init."""
+"""Building blocks of the paper's networks: maxout, inverted dropout with its own generator, init, and a
+forward pass that leaves batch norm's running statistics alone."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 
 def dense_stack(in_dim: int, hidden: list[int], activation, out_dim: int) -> nn.Sequential:
@@ -93,3 +97,26 @@ def init_normal_(module: nn.Module, std: float, generator: torch.Generator) -> N
             layer.weight.normal_(0.0, std, generator=generator)
             if layer.bias is not None:
                 layer.bias.zero_()
+
+
+@contextmanager
+def running_statistics_kept(module: nn.Module) -> Iterator[None]:
+    """Forward passes of ``module`` in training mode that normalise by their batch's statistics, as
+    training does, without moving the running statistics that sampling (eval mode) normalises by.
+
+    For a G that sees inputs other than the prior's noise while it trains (the reconstruction term's
+    codes E(x), which nothing ties to p_z): its running statistics must describe G(z), z ~ p_z, the
+    only input it is sampled on. A momentum of 0 keeps the running mean and variance as they are
+    (running <- (1 - 0) running + 0 batch, inside the op, so autograd's saved tensors are untouched);
+    the batch count is put back after.
+    """
+    norms = [m for m in module.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+    kept = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (momentum, count) in zip(norms, kept):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(count)

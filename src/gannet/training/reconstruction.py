@@ -13,6 +13,12 @@ asks that the reconstructions also look real to D: it pulls G's output near each
 data, and ties the codes E gives the data to what D judges. E is trained with G, by G's optimiser; D
 trains on real and G(z) as usual.
 
+G's pass on the codes normalises by the codes' own batch statistics and leaves G's batch-norm running
+statistics as G(z) made them (:func:`~gannet.models.layers.running_statistics_kept`). Nothing keeps
+E's codes near the prior (in a run on the 25-Gaussian grid they spread with a standard deviation of
+about 65 against the prior's 1), so running statistics updated by them describe inputs G is never sampled on:
+the sampling G, normalising N(0, I) noise by them, maps it all to one point.
+
 Che et al. write the second term of G's loss as +lambda_2 log D(G(E(x))), which G would lower by making
 its reconstructions look fake; their text says the term moves G(E(x)) towards a mode of the data, so
 gannet takes the sign that does that: G's own adversarial loss on its reconstructions.
@@ -25,7 +31,7 @@ import math
 import torch
 from torch import nn
 
-from gannet.models.layers import dense_stack
+from gannet.models.layers import dense_stack, running_statistics_kept
 
 Tensor = torch.Tensor
 
@@ -65,7 +71,8 @@ class Reconstruction:
         self.generator_loss = generator_loss
 
     def penalty(self, gan, real: Tensor, fake: Tensor | None = None, latent: Tensor | None = None) -> Tensor:
-        reconstruction = gan.g_train(self.encoder_train(real))
+        with running_statistics_kept(gan.g_train):  # sampling normalises by G(z)'s statistics only
+            reconstruction = gan.g_train(self.encoder_train(real))
         loss = self.weight * squared_error(reconstruction, real)
         if self.adversarial_weight > 0:  # through D, whose weights the G step does not update
             loss = loss + self.adversarial_weight * self.generator_loss(gan.discriminator(reconstruction).float())
