@@ -39,6 +39,7 @@ import os
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -203,7 +204,7 @@ def scatter(folder: Path, toy: str, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=110)
     ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, color="tab:blue", linewidths=0)
     ax.scatter(centres[:, 0], centres[:, 1], s=18, marker="+", color="tab:red")
-    ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", title=title)
+    ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", title=textwrap.fill(title, 44))
     ax.title.set_fontsize(8)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
