@@ -21,7 +21,9 @@ Every scored run is also kept as a small record, ``RECORD/TOY/ROW/seed-S.json`` 
 training seconds, the machine's CPU and the run's resolved config. A run whose folder is gone (another
 machine, a clean checkout) is taken from its record when the record's config is the one the plan would
 train now, so the table grows across machines and sessions instead of being retrained; a changed recipe
-or override makes the record stale, and the run is trained again.
+or override makes the record stale, and the run is trained again. A finished run with a record is taken
+from it too, not scored again, so a later invocation on other threads or jobs does not restate how it
+was trained.
 
 ``--timing STEPS`` times each row instead: seed 0 trained STEPS steps alone, one row after another, on
 ``--threads`` threads (default: every core) into ``OUT/timing/TOY/ROW``; the seconds of its steps (the
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def run_one(item):
         folder = run_folder(out, *item)
-        if kept[item] is not None and item not in trained_here:
+        if kept[item] is not None:  # scored when it was trained: re-scoring would restate its threads and jobs
             print(f"kept {record_path(record, *item)} (trained {kept[item]['train_seconds']:.0f} s)", flush=True)
             return item, kept[item]
         seed = item[2]

@@ -80,6 +80,20 @@ def test_a_run_whose_folder_is_gone_is_reported_from_its_record_until_its_config
     assert again["config"]["optim"]["lr"] == 0.003
 
 
+def test_a_finished_run_keeps_the_record_of_how_it_was_trained(in_tmp, capsys):
+    """Run again with other threads (to train the seeds still missing), a finished run is taken from
+    its record: its threads, jobs and seconds stay those it was trained with."""
+    bench = load_benchmark("mode_collapse")
+    args = ["--smoke", "--seeds", "1", "--only", "gan-fast", "--toys", "grid", "--out", "mc"]
+    bench.main([*args, "--jobs", "1", "--threads", "1"])
+    record = in_tmp / "mc" / "smoke" / "record" / "grid" / "gan-fast" / "seed-0.json"
+    kept = record.read_text()
+    capsys.readouterr()
+    bench.main([*args, "--jobs", "1", "--threads", "2"])
+    assert "kept " in capsys.readouterr().out
+    assert record.read_text() == kept and json.loads(kept)["threads"] == 1
+
+
 def test_a_finished_folder_of_another_config_is_refused_not_reused(in_tmp, capsys, monkeypatch):
     """A finished run folder is reused as it stands, so one trained before its row's recipe or overrides
     changed must stop the benchmark with an error that names it, not be scored as the new row."""
