@@ -33,14 +33,11 @@ import torch
 
 from gannet.checkpoint import CheckpointError, load_checkpoint
 from gannet.data.toy import TOYS
+from gannet.errors import UsageError
 from gannet.hardware import cpu_capability
 from gannet.io import atomic_write_text
 from gannet.models import networks_from_state
-
-
-def checkpoint_of(run: str) -> Path:
-    path = Path(run)
-    return path / "checkpoints" / "last.pt" if path.is_dir() else path
+from gannet.sampling import checkpoint_path
 
 
 def probe(D: torch.nn.Module, real_batches: list[torch.Tensor], fake_batches: list[torch.Tensor]) -> dict:
@@ -58,7 +55,7 @@ def probe(D: torch.nn.Module, real_batches: list[torch.Tensor], fake_batches: li
 
 
 def probe_run(run: str, batches: int, batch: int, seed: int) -> dict:
-    path = checkpoint_of(run)
+    path = checkpoint_path(run, "last")
     state = load_checkpoint(path)
     cfg, G, D = networks_from_state(state)
     if D is None or not getattr(D, "minibatch_std", False):
@@ -101,5 +98,5 @@ def main(argv: list[str] | None = None) -> list[dict]:
 if __name__ == "__main__":
     try:
         main()
-    except (CheckpointError, OSError) as err:
+    except (CheckpointError, UsageError, OSError) as err:
         sys.exit(f"error: {err}")

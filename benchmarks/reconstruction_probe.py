@@ -35,20 +35,17 @@ import torch
 
 from gannet.checkpoint import CheckpointError, load_checkpoint
 from gannet.data.toy import TOYS, GaussianMixture
+from gannet.errors import UsageError
 from gannet.hardware import cpu_capability
 from gannet.io import atomic_write_text
 from gannet.metrics.modes import mode_coverage
 from gannet.models import networks_from_state
 from gannet.models.layers import running_statistics_kept
 from gannet.noise import latent_size, sample_noise
+from gannet.sampling import checkpoint_path
 from gannet.training.reconstruction import Encoder
 
 BATCHES = 20  # reconstruction batches per run
-
-
-def checkpoint_of(run: str) -> Path:
-    path = Path(run)
-    return path / "checkpoints" / "last.pt" if path.is_dir() else path
 
 
 def reconstruction_errors(G: torch.nn.Module, E: torch.nn.Module, x: torch.Tensor, batch: int,
@@ -90,7 +87,7 @@ def probe_modes(G: torch.nn.Module, E: torch.nn.Module, toy: GaussianMixture, no
 
 
 def probe_run(run: str, samples: int, batch: int, seed: int) -> dict:
-    path = checkpoint_of(run)
+    path = checkpoint_path(run, "last")
     state = load_checkpoint(path)
     cfg, G, _ = networks_from_state(state)
     if not state.get("encoder") or cfg.loss.reconstruction <= 0:
@@ -134,5 +131,5 @@ def main(argv: list[str] | None = None) -> list[dict]:
 if __name__ == "__main__":
     try:
         main()
-    except (CheckpointError, OSError) as err:
+    except (CheckpointError, UsageError, OSError) as err:
         sys.exit(f"error: {err}")
