@@ -32,11 +32,12 @@ import numpy as np
 import torch
 
 from gannet.checkpoint import CheckpointError, load_checkpoint
-from gannet.data.toy import TOYS
+from gannet.data.toy import TOYS, GaussianMixture
 from gannet.errors import UsageError
 from gannet.hardware import cpu_capability
 from gannet.io import atomic_write_text
 from gannet.models import networks_from_state
+from gannet.noise import sample_noise
 from gannet.sampling import checkpoint_path
 
 
@@ -54,21 +55,27 @@ def probe(D: torch.nn.Module, real_batches: list[torch.Tensor], fake_batches: li
             "logit_real": logit["real"], "logit_fake": logit["fake"], "gap": logit["real"] - logit["fake"]}
 
 
-def probe_run(run: str, batches: int, batch: int, seed: int) -> dict:
+def load_toy_run(run: str) -> tuple[Path, dict, object, torch.nn.Module, torch.nn.Module | None, GaussianMixture]:
+    """A toy-data run's last checkpoint: its path, its state, config, G and D (eval mode) and its toy data."""
     path = checkpoint_path(run, "last")
     state = load_checkpoint(path)
     cfg, G, D = networks_from_state(state)
-    if D is None or not getattr(D, "minibatch_std", False):
-        raise CheckpointError(f"{path}: expected a run trained with discriminator.minibatch_std: true and "
-                              "an unpacked D (the file has no such discriminator)")
     if cfg.data.name not in TOYS:
         raise CheckpointError(f"{path}: expected a toy-data run, got data.name: {cfg.data.name} "
                               f"(one of {', '.join(sorted(TOYS))})")
-    toy, rng = TOYS[cfg.data.name], np.random.default_rng(seed)
-    generator = torch.Generator().manual_seed(seed)
+    return path, state, cfg, G, D, TOYS[cfg.data.name]
+
+
+def probe_run(run: str, batches: int, batch: int, seed: int) -> dict:
+    path, _, cfg, G, D, toy = load_toy_run(run)
+    if D is None or not getattr(D, "minibatch_std", False):
+        raise CheckpointError(f"{path}: expected a run trained with discriminator.minibatch_std: true and "
+                              "an unpacked D (the file has no such discriminator)")
+    rng, generator = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
     real = [torch.tensor(toy.sample(batch, rng), dtype=torch.float32) for _ in range(batches)]
     with torch.no_grad():
-        fake = [G(torch.randn(batch, cfg.noise.dim, generator=generator)).reshape(batch, -1) for _ in range(batches)]
+        fake = [G(sample_noise(cfg.noise.prior, batch, cfg.noise.dim, generator)).reshape(batch, -1)
+                for _ in range(batches)]
     return {"run": run, "data": cfg.data.name, **probe(D, real, fake)}
 
 

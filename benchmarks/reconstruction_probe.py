@@ -33,16 +33,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gannet.checkpoint import CheckpointError, load_checkpoint
-from gannet.data.toy import TOYS, GaussianMixture
+from minibatch_std_probe import load_toy_run  # a sibling script: benchmarks/ is on the import path
+
+from gannet.checkpoint import CheckpointError
+from gannet.data.toy import GaussianMixture
 from gannet.errors import UsageError
 from gannet.hardware import cpu_capability
 from gannet.io import atomic_write_text
 from gannet.metrics.modes import mode_coverage
-from gannet.models import networks_from_state
 from gannet.models.layers import running_statistics_kept
 from gannet.noise import latent_size, sample_noise
-from gannet.sampling import checkpoint_path
 from gannet.training.reconstruction import Encoder
 
 BATCHES = 20  # reconstruction batches per run
@@ -87,16 +87,10 @@ def probe_modes(G: torch.nn.Module, E: torch.nn.Module, toy: GaussianMixture, no
 
 
 def probe_run(run: str, samples: int, batch: int, seed: int) -> dict:
-    path = checkpoint_path(run, "last")
-    state = load_checkpoint(path)
-    cfg, G, _ = networks_from_state(state)
+    path, state, cfg, G, _, toy = load_toy_run(run)
     if not state.get("encoder") or cfg.loss.reconstruction <= 0:
         raise CheckpointError(f"{path}: expected a run trained with loss.reconstruction > 0 (the file has "
                               "no encoder)")
-    if cfg.data.name not in TOYS:
-        raise CheckpointError(f"{path}: expected a toy-data run, got data.name: {cfg.data.name} "
-                              f"(one of {', '.join(sorted(TOYS))})")
-    toy = TOYS[cfg.data.name]
     E = Encoder((toy.dim,), cfg.loss.encoder_hidden, latent_size(cfg.noise))
     E.load_state_dict(state["encoder"])
     modes = probe_modes(G, E.eval(), toy, cfg.noise, samples, batch, seed)

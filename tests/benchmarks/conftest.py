@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+# overrides that make a toy-*-pacgan run of a few seconds, unpacked: what the probes' smoke tests read
+TINY_TOY_RUN = {"train.steps": 20, "train.batch_size": 32, "generator.hidden": [16, 16], "discriminator.hidden": [8, 8],
+                "discriminator.pieces": 2, "discriminator.pack": 1, "discriminator.pack_shared_layers": 0,
+                "monitor.enabled": False}
 
 
 def load_benchmark(name: str):

@@ -7,11 +7,7 @@ import torch
 import gannet
 from gannet.checkpoint import CheckpointError
 from gannet.models import MLPDiscriminator
-from tests.benchmarks.conftest import BENCHMARKS, load_benchmark
-
-TINY = {"train.steps": 20, "train.batch_size": 32, "generator.hidden": [16, 16], "discriminator.hidden": [8, 8],
-        "discriminator.pieces": 2, "discriminator.pack": 1, "discriminator.pack_shared_layers": 0,
-        "monitor.enabled": False}
+from tests.benchmarks.conftest import BENCHMARKS, TINY_TOY_RUN as TINY, load_benchmark
 
 
 def test_a_d_that_reads_only_the_spread_owes_its_whole_gap_to_it():
